@@ -1,0 +1,58 @@
+"""The one flask-smorest `Api` of the application, and its error answers.
+
+Every error answer has flask-smorest's JSON shape `{code, status, message,
+errors?}`; this subclass makes sure `message` is always there, that a body
+which is not valid JSON is a 400 naming the body, and that anything
+unexpected becomes a 500 carrying only the request id, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import flask_smorest
+from flask import g
+from werkzeug.exceptions import BadRequest, HTTPException
+
+log = logging.getLogger("branchfinder.errors")
+
+
+class Api(flask_smorest.Api):  # type: ignore[misc]
+    def handle_http_exception(
+        self, error: HTTPException
+    ) -> tuple[dict[str, Any], int, dict[str, str]]:
+        payload, code, headers = super().handle_http_exception(error)
+        data = getattr(error, "data", None) or {}
+        if code >= 500:
+            original = getattr(error, "original_exception", None)
+            log.error("unhandled error", exc_info=original or error)
+            payload["message"] = (
+                f"Internal error; quote request id {g.get('request_id', '-')} when reporting it."
+            )
+            payload.pop("errors", None)
+            return payload, code, headers
+        if isinstance(error, BadRequest) and not data and "JSON" in (error.description or ""):
+            payload["message"] = "The request body is not valid JSON."
+            payload["errors"] = {"json": [error.description]}
+        elif "errors" in payload and "message" not in payload:
+            fields = ", ".join(_field_names(payload["errors"]))
+            payload["message"] = f"Invalid input: {fields}." if fields else "Invalid input."
+        payload.setdefault("message", error.description or error.name)
+        return payload, code, headers
+
+
+def _field_names(errors: Any, prefix: str = "") -> list[str]:
+    """Dotted names of the fields webargs complained about, for a readable message."""
+    if not isinstance(errors, dict):
+        return [prefix] if prefix else []
+    names: list[str] = []
+    for key, value in errors.items():
+        path = f"{prefix}.{key}" if prefix and key not in ("json", "query", "form", "files") else str(key)
+        if key in ("json", "query", "form", "files", "headers", "path") and not prefix:
+            names.extend(_field_names(value, ""))
+        elif isinstance(value, dict):
+            names.extend(_field_names(value, path))
+        else:
+            names.append(path)
+    return names

@@ -1,0 +1,52 @@
+"""The application factory: `create_app(config)` builds one configured app.
+
+Extensions are created unbound and attached here, one blueprint per area, as
+in Flask's own tutorial; nothing happens at import time, so tests and
+gunicorn workers each build the app they need.
+"""
+
+from __future__ import annotations
+
+import swagger_ui_bundle
+from flask import Flask, send_from_directory
+from flask.wrappers import Response
+
+from backend.api import Api
+from backend.config import Config
+from backend.extensions import init_database
+from backend.logging_setup import configure_logging, init_request_ids
+
+
+def create_app(config: Config | None = None) -> Flask:
+    config = config or Config()
+    configure_logging(config.log_level, config.log_json)
+    app = Flask("branchfinder")
+    app.config.update(config.flask_settings())
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese as text, not \\u escapes
+    app.extensions["branchfinder.config"] = config
+
+    init_request_ids(app)
+    init_database(app, config)
+
+    api = Api(
+        app,
+        spec_kwargs={
+            "info": {
+                "description": (
+                    "Finder for bank and other financial outlets in China (金融网点通), over a "
+                    "validated registry of institutions synchronised from the People's Bank of "
+                    "China. Errors always have the shape {code, status, message, errors}."
+                )
+            }
+        },
+    )
+    from backend.health import blp as health_blp
+
+    api.register_blueprint(health_blp)
+
+    @app.route("/docs/assets/<path:filename>")
+    def swagger_ui_assets(filename: str) -> Response:
+        """Swagger UI's files, served locally: the product never fetches from a CDN."""
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+
+    return app

@@ -1,0 +1,69 @@
+"""Configuration from environment variables, with defaults that are safe to run locally.
+
+One `Config` class; tests subclass it rather than patching globals, so every
+setting a deployment can change is visible here in one place.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:  # a typo in a deployment must fail loudly at start-up
+        raise ValueError(f"environment variable {name} must be an integer, got {raw!r}") from exc
+
+
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:54329/branchfinder"
+
+
+@dataclass
+class Config:
+    """Settings of one application instance.
+
+    The web tier keeps no state of its own (DESIGN.md, Scale): everything shared
+    lives in the database named by `database_url`.
+    """
+
+    database_url: str = field(default_factory=lambda: _env("DATABASE_URL", DEFAULT_DATABASE_URL))
+    db_pool_size: int = field(default_factory=lambda: _env_int("BRANCHFINDER_DB_POOL_SIZE", 5))
+    db_statement_timeout_ms: int = field(
+        default_factory=lambda: _env_int("BRANCHFINDER_DB_STATEMENT_TIMEOUT_MS", 15000)
+    )
+    log_level: str = field(default_factory=lambda: _env("BRANCHFINDER_LOG_LEVEL", "INFO"))
+    log_json: bool = field(default_factory=lambda: _env("BRANCHFINDER_LOG_JSON", "1") != "0")
+    max_content_length: int = field(
+        default_factory=lambda: _env_int("BRANCHFINDER_MAX_CONTENT_LENGTH", 10 * 1024 * 1024)
+    )
+    testing: bool = False
+
+    def flask_settings(self) -> dict[str, Any]:
+        """The subset Flask and flask-smorest read from `app.config`."""
+        return {
+            "TESTING": self.testing,
+            "MAX_CONTENT_LENGTH": self.max_content_length,
+            "JSON_AS_ASCII": False,
+            "API_TITLE": "branchfinder 金融网点通",
+            "API_VERSION": "v1",
+            "OPENAPI_VERSION": "3.0.3",
+            "OPENAPI_URL_PREFIX": "/",
+            "OPENAPI_JSON_PATH": "openapi.json",
+            "OPENAPI_SWAGGER_UI_PATH": "/docs",
+            # Served from the swagger-ui-bundle package, never from a CDN: the
+            # product must work on a network that reaches nothing outside.
+            "OPENAPI_SWAGGER_UI_URL": "/docs/assets/",
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
