@@ -11,11 +11,30 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import flask
 import flask_smorest
 from flask import g
 from werkzeug.exceptions import BadRequest, HTTPException
 
 log = logging.getLogger("branchfinder.errors")
+
+
+INVALID_JSON_MESSAGE = "The request body is not valid JSON."
+
+
+class InvalidJsonBody(BadRequest):
+    description = INVALID_JSON_MESSAGE
+
+
+class Request(flask.Request):
+    """Flask hides why a JSON body failed to decode outside debug mode; we say it."""
+
+    def on_json_loading_failed(self, e: ValueError | None) -> Any:
+        if e is None:  # wrong content type, not broken JSON: Flask's own answer (415)
+            return super().on_json_loading_failed(e)
+        error = InvalidJsonBody()
+        error.data = {"errors": {"json": [f"{INVALID_JSON_MESSAGE} {e}"]}}
+        raise error from e
 
 
 class Api(flask_smorest.Api):  # type: ignore[misc]
@@ -32,9 +51,10 @@ class Api(flask_smorest.Api):  # type: ignore[misc]
             )
             payload.pop("errors", None)
             return payload, code, headers
-        if isinstance(error, BadRequest) and not data and "JSON" in (error.description or ""):
-            payload["message"] = "The request body is not valid JSON."
-            payload["errors"] = {"json": [error.description]}
+        if isinstance(error, InvalidJsonBody) or payload.get("errors") == {
+            "json": ["Invalid JSON body."]  # webargs' words for the same thing
+        }:
+            payload["message"] = INVALID_JSON_MESSAGE
         elif "errors" in payload and "message" not in payload:
             fields = ", ".join(_field_names(payload["errors"]))
             payload["message"] = f"Invalid input: {fields}." if fields else "Invalid input."

@@ -11,7 +11,7 @@ import swagger_ui_bundle
 from flask import Flask, send_from_directory
 from flask.wrappers import Response
 
-from backend.api import Api
+from backend.api import Api, Request
 from backend.config import Config
 from backend.extensions import init_database
 from backend.logging_setup import configure_logging, init_request_ids
@@ -21,6 +21,7 @@ def create_app(config: Config | None = None) -> Flask:
     config = config or Config()
     configure_logging(config.log_level, config.log_json)
     app = Flask("branchfinder")
+    app.request_class = Request
     app.config.update(config.flask_settings())
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese as text, not \\u escapes
     app.extensions["branchfinder.config"] = config

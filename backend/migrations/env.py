@@ -12,17 +12,11 @@ from sqlalchemy import engine_from_config, pool
 
 import backend.models  # noqa: F401  (registers every table on the metadata)
 from backend.database import normalise_url
+from backend.migrations.env_helpers import include_object
 from registry.base import Base
 
 config = context.config
 target_metadata = Base.metadata
-
-
-def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
-    # PostGIS's own tables (spatial_ref_sys, tiger, topology) are not ours.
-    if type_ == "table" and reflected and compare_to is None:
-        return False
-    return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
 
 
 def run_migrations_online() -> None:

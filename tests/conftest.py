@@ -1,0 +1,107 @@
+"""Fixtures on a real PostgreSQL + PostGIS: one throw-away database per test session.
+
+`./test.sh` sets TEST_DATABASE_URL to a database name on the local cluster (or
+on the server of DATABASE_URL); the session appends its process id, creates
+that database from template0 (UTF-8, C.UTF-8), migrates it to head with
+Alembic, and drops it at the end. Tests isolate themselves either inside a
+rolled-back transaction (`db_session`) or, when they go through the web app's
+own connections, by truncating every table afterwards (`client`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from backend.app import create_app
+from backend.config import Config
+from backend.database import make_engine, normalise_url
+from backend.dbadmin import create_database, drop_database
+from backend.migrate import upgrade
+from registry.base import Base
+
+
+def _test_server_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        pytest.exit(
+            "TEST_DATABASE_URL is not set: run the suite with ./test.sh, which starts the "
+            "local PostGIS cluster and sets it",
+            returncode=2,
+        )
+    return url
+
+
+def scratch_database_url(suffix: str) -> str:
+    """A URL for a new database on the test server, named after this process."""
+    base = make_url(normalise_url(_test_server_url()))
+    name = f"{base.database or 'branchfinder_test'}_{os.getpid()}_{suffix}"
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+@dataclass
+class TestConfig(Config):
+    __test__ = False  # a configuration, not a test class
+
+    testing: bool = True
+    log_json: bool = False
+    log_level: str = "WARNING"
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    url = scratch_database_url("main")
+    drop_database(url)
+    create_database(url)
+    upgrade(url)
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    eng = make_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def db_session(engine: Engine) -> Iterator[Session]:
+    """A session whose work is rolled back at the end, even if the test commits."""
+    connection = engine.connect()
+    outer = connection.begin()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint",
+                      expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.close()
+        outer.rollback()
+        connection.close()
+
+
+def truncate_all(engine: Engine) -> None:
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def app(database_url: str, engine: Engine) -> Iterator[Flask]:
+    application = create_app(TestConfig(database_url=database_url))
+    yield application
+    application.extensions["branchfinder.db"].engine.dispose()
+    truncate_all(engine)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
