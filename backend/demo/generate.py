@@ -1,0 +1,417 @@
+"""A deterministic, realistic Jiangsu data set: registry records and outlet profiles.
+
+The files are the product's own import formats (docs/registry-format.md), so
+demo data enters the database the way real data does. Same `--seed`, same
+bytes: everything random comes from one `random.Random(seed)` consumed in a
+fixed order, and nothing depends on dict ordering of unseeded sources or on
+the clock.
+
+What makes it realistic: real legal entities and their real head-office codes
+(backend.demo.catalog), branches that share their legal entity's code prefix
+with the branch's province in positions 7-8, the PBoC hierarchy (head office →
+provincial branch → city branch → sub-branch → outlet), real county codes with
+outlets spread around each county's built-up centre, names and addresses in
+the formal style (中国工商银行股份有限公司南京新街口支行), valid USCC check
+characters, and a mix of coordinate systems as staff really capture them.
+
+What is invented (and said so): fi_codes other than the real head offices
+have an unknown check digit, so a placeholder digit is used; licence and
+USCC bodies are random. At 1,000,000 outlets an entity can have at most
+99,999 codes per province (five sequence digits), so shares flatten a little.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from tqdm import tqdm
+
+from backend.demo.catalog import CITY_NAMES, LEGAL_ENTITIES, PLACES, ROADS, LegalEntity
+from geo.coords import convert
+from registry.codes import USCC_ALPHABET, make_uscc
+from registry.regions import Place, full_name, jiangsu_places
+
+INSTITUTION_COLUMNS = (
+    "fi_code", "name", "short_name", "legal_entity_code", "parent_code", "level", "region_code",
+    "address", "postcode", "phone", "licence_no", "uscc", "status", "established_on", "revoked_on",
+)
+PROFILE_COLUMNS = (
+    "fi_code", "latitude", "longitude", "coord_system", "accuracy_m", "business_types",
+    "opening_hours", "phone",
+)
+
+MAX_SEQUENCE = 99_999  # positions 9-13 of an fi_code
+PROVINCE = "32"
+TODAY = date(2026, 11, 1)  # fixed, so output does not change with the calendar
+
+AREA_CODES = {
+    "3201": "025", "3202": "0510", "3203": "0516", "3204": "0519", "3205": "0512",
+    "3206": "0513", "3207": "0518", "3208": "0517", "3209": "0515", "3210": "0514",
+    "3211": "0511", "3212": "0523", "3213": "0527",
+}
+POSTCODE_PREFIX = {
+    "3201": "210", "3202": "214", "3203": "221", "3204": "213", "3205": "215", "3206": "226",
+    "3207": "222", "3208": "223", "3209": "224", "3210": "225", "3211": "212", "3212": "225",
+    "3213": "223",
+}
+# Share of positions captured in each system: WeChat's gcj02 dominates, some
+# phones report wgs84, a few staff copy coordinates from Baidu maps.
+COORD_MIX = (("gcj02", 0.7), ("wgs84", 0.2), ("bd09", 0.1))
+
+BANK_TYPES = (  # key, probability at a sub-branch, probability at a smaller outlet
+    ("cash", 0.97, 0.92), ("personal_account", 0.95, 0.85), ("corporate_account", 0.7, 0.2),
+    ("foreign_exchange", 0.35, 0.08), ("damaged_notes", 0.9, 0.7), ("coin_exchange", 0.8, 0.6),
+    ("credit_report", 0.3, 0.05), ("foreign_card", 0.4, 0.15), ("wealth_management", 0.85, 0.5),
+    ("loans", 0.6, 0.2), ("insurance", 0.4, 0.2), ("precious_metals", 0.35, 0.1),
+    ("social_security_card", 0.3, 0.15), ("self_service_24h", 0.8, 0.6),
+    ("wheelchair_access", 0.7, 0.5), ("elderly_friendly", 0.8, 0.6), ("parking", 0.35, 0.2),
+)
+INSURANCE_TYPES = (("insurance", 1.0, 1.0), ("wheelchair_access", 0.5, 0.3),
+                   ("elderly_friendly", 0.6, 0.4), ("parking", 0.4, 0.2))
+SECURITIES_TYPES = (("securities", 1.0, 1.0), ("wealth_management", 0.9, 0.8),
+                    ("personal_account", 0.3, 0.3), ("elderly_friendly", 0.4, 0.3),
+                    ("parking", 0.3, 0.2))
+
+BANK_HOURS = (
+    ("Mo-Fr 09:00-17:00; Sa,Su 09:00-16:00", 0.35),
+    ("Mo-Fr 08:30-17:00; Sa 09:00-16:00", 0.2),
+    ("Mo-Fr 09:00-17:00", 0.2),
+    ("Mo-Fr 08:30-11:30,13:30-17:00; Sa,Su 09:00-12:00", 0.1),
+    ("Mo-Su 09:00-17:00", 0.15),
+)
+OFFICE_HOURS = (("Mo-Fr 08:30-17:30", 0.6), ("Mo-Fr 09:00-17:00; Sa 09:00-12:00", 0.4))
+SECURITIES_HOURS = (("Mo-Fr 09:00-15:30", 0.7), ("Mo-Fr 08:45-16:00", 0.3))
+
+CHINESE_ORDINALS = "一二三四五六七八九十"
+
+
+@dataclass
+class GenerationResult:
+    institutions: int
+    profiles: int
+    out_dir: Path
+
+
+@dataclass
+class _Row:
+    values: dict[str, str]
+
+
+@dataclass
+class _EntityState:
+    """Per legal entity: the next fi_code sequence and licence sequences."""
+
+    entity: LegalEntity
+    next_seq: int
+    licence_seq: dict[tuple[str, str], int] = field(default_factory=dict)
+
+
+def placeholder_check_digit(first13: str) -> str:
+    """A stand-in for the unknown real check digit (Luhn over positions 2-13).
+
+    Real codes do not follow it for the large banks (STANDARDS.md, section 1),
+    which is exactly why the registry never rejects a code for its last digit.
+    """
+    total = 0
+    for i, ch in enumerate(reversed(first13[1:])):
+        d = int(ch)
+        if i % 2 == 0:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return str((10 - total % 10) % 10)
+
+
+def _weighted(rng: random.Random, options: tuple[tuple[str, float], ...]) -> str:
+    return rng.choices([o for o, _ in options], weights=[w for _, w in options])[0]
+
+
+def _allocate(total: int, weights: list[float], cap: int) -> list[int]:
+    """Split `total` by `weights` (largest remainder), no share above `cap`."""
+    counts = [0] * len(weights)
+    remaining = total
+    active = [i for i, w in enumerate(weights) if w > 0]
+    while remaining > 0 and active:
+        wsum = sum(weights[i] for i in active)
+        raw = {i: remaining * weights[i] / wsum for i in active}
+        share = {i: min(math.floor(raw[i]), cap - counts[i]) for i in active}
+        given = sum(share.values())
+        for i, s in share.items():
+            counts[i] += s
+        remaining -= given
+        if remaining > 0:
+            # hand out the remainder one by one, largest fraction first
+            order = sorted(active, key=lambda i: (raw[i] - math.floor(raw[i]), -i), reverse=True)
+            for i in order:
+                if remaining == 0:
+                    break
+                if counts[i] < cap:
+                    counts[i] += 1
+                    remaining -= 1
+        active = [i for i in active if counts[i] < cap]
+    if remaining > 0:
+        raise ValueError(f"cannot place {total} outlets: every legal entity is at its code limit")
+    return counts
+
+
+class _Generator:
+    def __init__(self, outlets: int, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.outlets = outlets
+        places = jiangsu_places()
+        self.prefectures = {p.code[:4]: p for p in places if p.code.endswith("00")}
+        self.counties: dict[str, list[Place]] = {}
+        for p in places:
+            if not p.code.endswith("00"):
+                self.counties.setdefault(p.code[:4], []).append(p)
+        self.seat = {pref: max(cs, key=lambda c: c.weight) for pref, cs in self.counties.items()}
+        self.name_counter: dict[tuple[str, str], int] = {}
+        self.profiles: list[dict[str, str]] = []
+
+    # --- codes ---------------------------------------------------------------------------------
+
+    def fi_code(self, state: _EntityState) -> str:
+        if state.next_seq > MAX_SEQUENCE:
+            raise ValueError(f"{state.entity.key}: fi_code sequence exhausted in province 32")
+        first13 = state.entity.fi_code[:6] + PROVINCE + f"{state.next_seq:05d}"
+        state.next_seq += 1
+        return first13 + placeholder_check_digit(first13)
+
+    def licence(self, state: _EntityState, org_class: str, authority: str, pref4: str) -> str:
+        entity = state.entity
+        if entity.licence_type is None or entity.licence_number is None:
+            return ""
+        key = (org_class, pref4)
+        seq = state.licence_seq.get(key, 0) + 1
+        state.licence_seq[key] = seq
+        if seq > 9999:  # four sequence digits: beyond that the demo leaves it empty
+            return ""
+        return f"{entity.licence_type}{entity.licence_number}{org_class}{authority}{pref4}{seq:04d}"
+
+    def uscc(self, region_code: str) -> str:
+        alphabet = USCC_ALPHABET
+        body = "".join(self.rng.choice(alphabet) for _ in range(8))
+        return make_uscc("91", region_code[:4] + "00", body)
+
+    # --- text ----------------------------------------------------------------------------------
+
+    def phone(self, pref4: str) -> str:
+        return f"{AREA_CODES[pref4]}-{self.rng.randint(5, 8)}{self.rng.randint(0, 9_999_999):07d}"
+
+    def postcode(self, pref4: str) -> str:
+        return f"{POSTCODE_PREFIX[pref4]}{self.rng.randint(0, 999):03d}"
+
+    def address(self, county: Place) -> tuple[str, str]:
+        pref4 = county.code[:4]
+        road = self.rng.choice(ROADS[pref4])
+        city = CITY_NAMES[pref4]
+        return f"江苏省{city}市{county.name}{road}{self.rng.randint(1, 399)}号", road
+
+    def unique_place(self, entity: LegalEntity, pref4: str, road: str) -> str:
+        """A branch-name place, unique per entity and city by construction."""
+        key = (entity.key, pref4)
+        n = self.name_counter.get(key, 0)
+        self.name_counter[key] = n + 1
+        places = PLACES[pref4]
+        roads = ROADS[pref4]
+        if n < len(places):
+            return places[n]
+        n -= len(places)
+        if n < len(roads):
+            return roads[n]
+        n -= len(roads)
+        place, rest = places[n % len(places)], n // len(places)
+        road2, lap = roads[rest % len(roads)], rest // len(roads)
+        suffix = "" if lap == 0 else f"第{lap + 1}"
+        return f"{place}{road2}{suffix}"
+
+    def established(self, start_year: int) -> date:
+        start = date(start_year, 1, 1).toordinal()
+        return date.fromordinal(self.rng.randint(start, date(2024, 12, 31).toordinal()))
+
+    # --- records -------------------------------------------------------------------------------
+
+    def row(self, **values: str) -> dict[str, str]:
+        return {c: values.get(c, "") for c in INSTITUTION_COLUMNS}
+
+    def profile(self, code: str, county: Place, entity: LegalEntity, small: bool, phone: str) -> None:
+        rng = self.rng
+        # Outlets cluster around the built-up centre: a normal spread with the
+        # county's radius, kept inside the county's box.
+        lat = county.lat + rng.gauss(0, county.radius_km / 111.0 / 1.5)
+        lng = county.lng + rng.gauss(0, county.radius_km / (111.0 * math.cos(math.radians(county.lat))) / 1.5)
+        lat = min(max(lat, county.min_lat), county.max_lat)
+        lng = min(max(lng, county.min_lng), county.max_lng)
+        system = _weighted(rng, COORD_MIX)
+        out_lat, out_lng = convert(lat, lng, "wgs84", system)  # type: ignore[arg-type]
+        if entity.category == "insurance":
+            types, hours = INSURANCE_TYPES, OFFICE_HOURS
+        elif entity.category == "securities":
+            types, hours = SECURITIES_TYPES, SECURITIES_HOURS
+        else:
+            types, hours = BANK_TYPES, BANK_HOURS
+        chosen = [key for key, p_big, p_small in types if rng.random() < (p_small if small else p_big)]
+        self.profiles.append(
+            {
+                "fi_code": code,
+                "latitude": f"{out_lat:.6f}",
+                "longitude": f"{out_lng:.6f}",
+                "coord_system": system,
+                "accuracy_m": str(rng.choice((5, 10, 15, 20, 30, 50))),
+                "business_types": ";".join(chosen),
+                "opening_hours": _weighted(rng, hours),
+                "phone": phone,
+            }
+        )
+
+    def entity_rows(self, state: _EntityState, outlet_count: int) -> Iterator[dict[str, str]]:
+        entity = state.entity
+        rng = self.rng
+        head = entity.fi_code
+        home_pref = entity.home_region[:4]
+        local = entity.home_region[:2] == PROVINCE
+        yield self.row(
+            fi_code=head, name=entity.name, short_name=entity.short_names[0] if entity.short_names else "",
+            legal_entity_code=head, level="head_office", region_code=entity.home_region,
+            address=full_name(entity.home_region), phone="", licence_no=self.licence(state, "H", "1", home_pref),
+            uscc=self.uscc(entity.home_region), status="active",
+            established_on=self.established(1984 if not local else 1995).isoformat(),
+        )
+        if outlet_count == 0:
+            return
+        scope = list(entity.scope) or sorted(self.counties)
+        city_parent = head
+        if not local and entity.province_branch_pattern:
+            seat = self.seat["3201"]
+            province_code = self.fi_code(state)
+            yield self.row(
+                fi_code=province_code,
+                name=entity.province_branch_pattern.format(
+                    legal=entity.name, brand=entity.brand, city="南京", district="", place=""),
+                legal_entity_code=head, parent_code=head, level="branch", region_code=seat.code,
+                address=self.address(seat)[0], postcode=self.postcode("3201"), phone=self.phone("3201"),
+                licence_no=self.licence(state, "B", "2", "3201"), uscc=self.uscc(seat.code),
+                status="active", established_on=self.established(1985).isoformat(),
+            )
+            city_parent = province_code
+
+        # Outlets per prefecture and county, by weight, inside the entity's scope.
+        counties = [c for pref in scope for c in self.counties[pref]]
+        picks = rng.choices(range(len(counties)), weights=[c.weight for c in counties], k=outlet_count)
+        per_county = [0] * len(counties)
+        for i in picks:
+            per_county[i] += 1
+
+        city_branch: dict[str, str] = {}
+        for pref in scope:
+            if local and pref == home_pref:
+                city_branch[pref] = head
+                continue
+            if not any(per_county[i] for i, c in enumerate(counties) if c.code[:4] == pref):
+                continue
+            seat = self.seat[pref]
+            code = self.fi_code(state)
+            city_branch[pref] = code
+            city = CITY_NAMES[pref]
+            yield self.row(
+                fi_code=code,
+                name=entity.city_branch_pattern.format(
+                    legal=entity.name, brand=entity.brand, city=city, district="", place=""),
+                legal_entity_code=head, parent_code=city_parent, level="branch",
+                region_code=seat.code, address=self.address(seat)[0], postcode=self.postcode(pref),
+                phone=self.phone(pref), licence_no=self.licence(state, "B", "2", pref),
+                uscc=self.uscc(seat.code), status="active",
+                established_on=self.established(1988).isoformat(),
+            )
+
+        small_word = {"insurance": "营销服务部", "securities": ""}.get(entity.category, "分理处")
+        for county, count in zip(counties, per_county, strict=True):
+            if count == 0:
+                continue
+            pref = county.code[:4]
+            city = CITY_NAMES[pref]
+            district = county.name.rstrip("区市县") if len(county.name) > 2 else county.name
+            # About two thirds are sub-branches (支行/支公司/营业部); the rest are smaller
+            # outlets under a sub-branch of the same county.
+            n_sub = count if entity.category == "securities" else max(1, round(count * 0.65))
+            subs: list[tuple[str, str]] = []
+            for k in range(count):
+                is_sub = k < n_sub
+                address, road = self.address(county)
+                phone = self.phone(pref)
+                code = self.fi_code(state)
+                if is_sub:
+                    place = self.unique_place(entity, pref, road)
+                    if "{city}" not in entity.branch_pattern and pref != home_pref:
+                        place = city + place  # 南京银行股份有限公司无锡人民中路支行
+                    name = entity.branch_pattern.format(
+                        legal=entity.name, brand=entity.brand, city=city, district=district,
+                        place=place)
+                    parent, level = city_branch[pref], (
+                        "outlet" if entity.category == "securities" else "sub_branch")
+                    licence = self.licence(state, "S", "3", pref)
+                    subs.append((code, name))
+                else:
+                    parent, parent_name = subs[k % len(subs)]
+                    ordinal = k // len(subs)
+                    prefix = (
+                        "" if ordinal == 0
+                        else CHINESE_ORDINALS[ordinal - 1] if ordinal <= 10
+                        else f"第{ordinal + 1}"
+                    )
+                    name = f"{parent_name}{road}{prefix}{small_word}"
+                    level = "outlet"
+                    licence = self.licence(state, "S", "3", pref)
+                revoked = rng.random() < 0.02
+                established = self.established(1990)
+                revoked_on = ""
+                if revoked:
+                    revoked_on = date.fromordinal(
+                        rng.randint(established.toordinal() + 1, TODAY.toordinal())).isoformat()
+                self.profile(code, county, entity, small=not is_sub, phone=phone)
+                yield self.row(
+                    fi_code=code, name=name, legal_entity_code=head, parent_code=parent,
+                    level=level, region_code=county.code, address=address,
+                    postcode=self.postcode(pref), phone=phone, licence_no=licence,
+                    uscc=self.uscc(county.code), status="revoked" if revoked else "active",
+                    established_on=established.isoformat(), revoked_on=revoked_on,
+                )
+
+
+def generate(out_dir: Path, *, outlets: int, seed: int, progress: bool = False) -> GenerationResult:
+    """Write `institutions.csv` and `profiles.csv` into `out_dir`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    gen = _Generator(outlets, seed)
+    entities = list(LEGAL_ENTITIES)
+    # Codes per entity in Jiangsu: outlets plus up to 14 branches above them.
+    counts = _allocate(outlets, [e.weight for e in entities], cap=MAX_SEQUENCE - 20)
+    n_inst = n_prof = 0
+    bar = tqdm(total=outlets, unit="outlet", desc="generating", disable=not progress, leave=False)
+    with (
+        (out_dir / "institutions.csv").open("w", encoding="utf-8", newline="") as inst_file,
+        (out_dir / "profiles.csv").open("w", encoding="utf-8", newline="") as prof_file,
+    ):
+        inst = csv.DictWriter(inst_file, fieldnames=INSTITUTION_COLUMNS, lineterminator="\n")
+        prof = csv.DictWriter(prof_file, fieldnames=PROFILE_COLUMNS, lineterminator="\n")
+        inst.writeheader()
+        prof.writeheader()
+        for entity, count in zip(entities, counts, strict=True):
+            local = entity.home_region[:2] == PROVINCE
+            state = _EntityState(entity, next_seq=2 if local else 1)
+            for record in gen.entity_rows(state, count):
+                inst.writerow(record)
+                n_inst += 1
+                if gen.profiles:
+                    prof.writerows(gen.profiles)
+                    n_prof += len(gen.profiles)
+                    bar.update(len(gen.profiles))
+                    gen.profiles.clear()
+    bar.close()
+    return GenerationResult(institutions=n_inst, profiles=n_prof, out_dir=out_dir)

@@ -1,0 +1,54 @@
+"""Shared by the benchmarks: a scratch database on the benchmark server, timing, reporting."""
+
+from __future__ import annotations
+
+import os
+import resource
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.engine import make_url
+
+from backend.database import normalise_url
+from backend.dbadmin import create_database, drop_database
+from backend.migrate import upgrade
+
+
+def server_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    if not url:
+        raise SystemExit("set DATABASE_URL, or run through ./bench/run.sh")
+    return url
+
+
+@contextmanager
+def scratch_database(name: str, *, keep: bool = False) -> Iterator[str]:
+    url = make_url(normalise_url(server_url())).set(database=f"branchfinder_bench_{name}")
+    rendered = url.render_as_string(hide_password=False)
+    drop_database(rendered)
+    create_database(rendered)
+    upgrade(rendered)
+    try:
+        yield rendered
+    finally:
+        if not keep:
+            drop_database(rendered)
+
+
+@contextmanager
+def timed() -> Iterator[list[float]]:
+    box: list[float] = []
+    start = time.perf_counter()
+    yield box
+    box.append(time.perf_counter() - start)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def report(rows: list[tuple[str, str]]) -> None:
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        print(f"{key.ljust(width)}  {value}")

@@ -1,0 +1,166 @@
+"""The demo generator is deterministic and valid, and the loader puts it into PostGIS intact."""
+
+from __future__ import annotations
+
+import csv
+import filecmp
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import Engine, func, select, text
+
+from backend.cli import main as cli
+from backend.demo.generate import generate
+from backend.demo.load import load_demo
+from backend.database import make_sessionmaker
+from geo.coords import convert, distance_m
+from registry import regions
+from registry.business_types import BY_KEY
+from registry.codes import fi_code_problems, licence_problems, uscc_problems
+from registry.hours import parse_hours
+from registry.models import ChangeEvent, Institution, OutletProfile
+from tests.conftest import truncate_all
+
+OUTLETS = 1500
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo")
+    generate(out, outlets=OUTLETS, seed=7)
+    return out
+
+
+def read(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_same_seed_same_bytes_other_seed_other_data(demo_dir: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again"
+    other = tmp_path / "other"
+    generate(again, outlets=OUTLETS, seed=7)
+    generate(other, outlets=OUTLETS, seed=8)
+    for name in ("institutions.csv", "profiles.csv"):
+        assert filecmp.cmp(demo_dir / name, again / name, shallow=False), name
+        assert not filecmp.cmp(demo_dir / name, other / name, shallow=False), name
+
+
+def test_institution_records_are_valid(demo_dir: Path) -> None:
+    rows = read(demo_dir / "institutions.csv")
+    by_code = {r["fi_code"]: r for r in rows}
+    assert len(by_code) == len(rows), "fi_codes are unique"
+    names = Counter(r["name"] for r in rows)
+    assert names.most_common(1)[0][1] == 1, "names are unique"
+    levels = Counter(r["level"] for r in rows)
+    assert levels["head_office"] >= 40
+    assert levels["branch"] > 0 and levels["sub_branch"] > 0 and levels["outlet"] > 0
+    for r in rows:
+        code = r["fi_code"]
+        assert fi_code_problems(code) == [], code
+        assert regions.get(r["region_code"]) is not None, r["region_code"]
+        if r["uscc"]:
+            assert uscc_problems(r["uscc"]) == [], r["uscc"]
+        if r["licence_no"]:
+            assert licence_problems(r["licence_no"]) == [], r["licence_no"]
+        established = date.fromisoformat(r["established_on"])
+        assert date(1900, 1, 1) <= established <= date.today()
+        if r["status"] == "revoked":
+            assert date.fromisoformat(r["revoked_on"]) > established
+        else:
+            assert r["status"] == "active" and r["revoked_on"] == ""
+        if r["level"] == "head_office":
+            assert r["legal_entity_code"] == code and r["parent_code"] == ""
+            continue
+        # A branch shares its legal entity's prefix and carries Jiangsu in positions 7-8.
+        head = by_code[r["legal_entity_code"]]
+        assert code[:6] == head["fi_code"][:6]
+        assert code[6:8] == "32"
+        assert regions.is_current_county(r["region_code"]) and r["region_code"][:2] == "32"
+        parent = by_code[r["parent_code"]]
+        assert parent["legal_entity_code"] == r["legal_entity_code"]
+        assert r["address"].startswith("江苏省")
+    # the formal naming style of real branches
+    assert any(r["name"].startswith("中国工商银行股份有限公司") and r["name"].endswith("支行")
+               for r in rows)
+
+
+def test_profiles_are_valid_and_inside_their_county(demo_dir: Path) -> None:
+    institutions = {r["fi_code"]: r for r in read(demo_dir / "institutions.csv")}
+    profiles = read(demo_dir / "profiles.csv")
+    assert len(profiles) == OUTLETS
+    systems = Counter(p["coord_system"] for p in profiles)
+    assert set(systems) == {"gcj02", "wgs84", "bd09"}
+    assert systems["gcj02"] > systems["wgs84"] > systems["bd09"]
+    for p in profiles:
+        inst = institutions[p["fi_code"]]
+        assert inst["level"] in ("sub_branch", "outlet")
+        lat, lng = convert(float(p["latitude"]), float(p["longitude"]), p["coord_system"], "wgs84")
+        place = regions.place(inst["region_code"])
+        assert place is not None
+        assert place.min_lat <= lat <= place.max_lat and place.min_lng <= lng <= place.max_lng
+        types = [t for t in p["business_types"].split(";") if t]
+        assert types and all(t in BY_KEY for t in types)
+        parse_hours(p["opening_hours"])
+        assert p["phone"].startswith("0") and "-" in p["phone"]
+
+
+def test_load_puts_everything_in_postgis(demo_dir: Path, engine: Engine) -> None:
+    sessions = make_sessionmaker(engine)
+    try:
+        counts = load_demo(sessions, demo_dir)
+        rows = read(demo_dir / "institutions.csv")
+        profiles = {p["fi_code"]: p for p in read(demo_dir / "profiles.csv")}
+        assert counts.institutions == len(rows) and counts.profiles == len(profiles)
+        with sessions() as s:
+            assert s.scalar(select(func.count()).select_from(Institution)) == len(rows)
+            assert s.scalar(select(func.count()).select_from(OutletProfile)) == len(profiles)
+            events = s.scalar(select(func.count()).select_from(ChangeEvent))
+            assert events == len(rows) + len(profiles)
+            # Stored positions are WGS-84: compare one of each system with an independent conversion.
+            checked = set()
+            for code, p in profiles.items():
+                if p["coord_system"] in checked:
+                    continue
+                checked.add(p["coord_system"])
+                lat, lng = s.execute(
+                    text("SELECT ST_Y(o.position::geometry), ST_X(o.position::geometry) "
+                         "FROM outlet_profile o JOIN institution i ON i.id = o.institution_id "
+                         "WHERE i.fi_code = :c"), {"c": code}
+                ).one()
+                want = convert(float(p["latitude"]), float(p["longitude"]), p["coord_system"], "wgs84")
+                assert distance_m(lat, lng, *want) < 0.5
+            assert checked == {"gcj02", "wgs84", "bd09"}
+            categories = dict(s.execute(
+                select(Institution.category, func.count()).group_by(Institution.category)).all())
+            assert {"bank", "insurance", "securities"} <= set(categories)
+    finally:
+        truncate_all(engine)
+
+
+def test_cli_load_if_empty_is_idempotent(database_url: str, engine: Engine, tmp_path: Path) -> None:
+    runner = CliRunner()
+    try:
+        first = runner.invoke(cli, ["demo", "load", "--if-empty", "--outlets", "200", "--seed", "3",
+                                    "--no-progress", "--database-url", database_url])
+        assert first.exit_code == 0, first.output
+        with engine.connect() as conn:
+            n = conn.execute(text("SELECT count(*) FROM institution")).scalar()
+        second = runner.invoke(cli, ["demo", "load", "--if-empty", "--no-progress",
+                                     "--database-url", database_url])
+        assert second.exit_code == 0, second.output
+        assert "nothing to do" in second.output
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM institution")).scalar() == n
+    finally:
+        truncate_all(engine)
+
+
+def test_cli_generate_help_and_bad_input(tmp_path: Path) -> None:
+    runner = CliRunner()
+    assert "--outlets" in runner.invoke(cli, ["demo", "generate", "--help"]).output
+    bad = runner.invoke(cli, ["demo", "generate", "--outlets", "0", "--out", str(tmp_path)])
+    assert bad.exit_code == 2 and "--outlets" in bad.output
