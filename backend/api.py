@@ -33,7 +33,7 @@ class Request(flask.Request):
         if e is None:  # wrong content type, not broken JSON: Flask's own answer (415)
             return super().on_json_loading_failed(e)
         error = InvalidJsonBody()
-        error.data = {"errors": {"json": [f"{INVALID_JSON_MESSAGE} {e}"]}}
+        error.data = {"errors": {"json": [f"{INVALID_JSON_MESSAGE} {e}"]}}  # type: ignore[attr-defined]
         raise error from e
 
 
@@ -42,7 +42,6 @@ class Api(flask_smorest.Api):  # type: ignore[misc]
         self, error: HTTPException
     ) -> tuple[dict[str, Any], int, dict[str, str]]:
         payload, code, headers = super().handle_http_exception(error)
-        data = getattr(error, "data", None) or {}
         if code >= 500:
             original = getattr(error, "original_exception", None)
             log.error("unhandled error", exc_info=original or error)
@@ -68,7 +67,11 @@ def _field_names(errors: Any, prefix: str = "") -> list[str]:
         return [prefix] if prefix else []
     names: list[str] = []
     for key, value in errors.items():
-        path = f"{prefix}.{key}" if prefix and key not in ("json", "query", "form", "files") else str(key)
+        path = (
+            f"{prefix}.{key}"
+            if prefix and key not in ("json", "query", "form", "files")
+            else str(key)
+        )
         if key in ("json", "query", "form", "files", "headers", "path") and not prefix:
             names.extend(_field_names(value, ""))
         elif isinstance(value, dict):

@@ -94,12 +94,23 @@ def demo() -> None:
 
 
 @demo.command("generate")
-@click.option("--outlets", type=click.IntRange(1, 5_000_000), default=5000, show_default=True,
-              help="Number of outlets (plus the head offices and branches above them).")
-@click.option("--seed", type=int, default=1, show_default=True,
-              help="Same seed, same files, byte for byte.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Directory for institutions.csv and profiles.csv.")
+@click.option(
+    "--outlets",
+    type=click.IntRange(1, 5_000_000),
+    default=5000,
+    show_default=True,
+    help="Number of outlets (plus the head offices and branches above them).",
+)
+@click.option(
+    "--seed", type=int, default=1, show_default=True, help="Same seed, same files, byte for byte."
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Directory for institutions.csv and profiles.csv.",
+)
 @click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
 def demo_generate(outlets: int, seed: int, out_dir: Path, progress: bool) -> None:
     """Write institutions.csv (registry import format) and profiles.csv to OUT."""
@@ -113,16 +124,31 @@ def demo_generate(outlets: int, seed: int, out_dir: Path, progress: bool) -> Non
 
 
 @demo.command("load")
-@click.option("--dir", "data_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
-              help="Directory written by 'demo generate'; without it, data is generated first.")
-@click.option("--outlets", type=click.IntRange(1, 5_000_000), default=5000, show_default=True,
-              help="Outlets to generate when --dir is not given.")
+@click.option(
+    "--dir",
+    "data_dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Directory written by 'demo generate'; without it, data is generated first.",
+)
+@click.option(
+    "--outlets",
+    type=click.IntRange(1, 5_000_000),
+    default=5000,
+    show_default=True,
+    help="Outlets to generate when --dir is not given.",
+)
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--if-empty", is_flag=True, help="Do nothing when institutions are already loaded.")
 @click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
 @DB_OPTION
-def demo_load(data_dir: Path | None, outlets: int, seed: int, if_empty: bool, progress: bool,
-              database_url: str) -> None:
+def demo_load(
+    data_dir: Path | None,
+    outlets: int,
+    seed: int,
+    if_empty: bool,
+    progress: bool,
+    database_url: str,
+) -> None:
     """Load generated demo data into the database."""
     import tempfile
 

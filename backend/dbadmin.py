@@ -52,9 +52,12 @@ def create_database(database_url: str) -> bool:
     admin = create_engine(_maintenance_url(url), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            if conn.execute(
-                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
-            ).first() is None:
+            if (
+                conn.execute(
+                    text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+                ).first()
+                is None
+            ):
                 quoted = conn.dialect.identifier_preparer.quote(name)
                 conn.execute(
                     text(

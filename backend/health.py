@@ -23,8 +23,12 @@ blp = Blueprint("health", __name__, description="Service health")
 
 
 class MigrationSchema(ma.Schema):
-    current = ma.fields.String(allow_none=True, metadata={"description": "revision in the database"})
-    head = ma.fields.String(allow_none=True, metadata={"description": "newest revision in the code"})
+    current = ma.fields.String(
+        allow_none=True, metadata={"description": "revision in the database"}
+    )
+    head = ma.fields.String(
+        allow_none=True, metadata={"description": "newest revision in the code"}
+    )
     at_head = ma.fields.Boolean()
 
 
@@ -55,7 +59,7 @@ def check_database() -> dict[str, Any]:
         with database().engine.connect() as conn:
             result["reachable"] = True
             result["server_version"] = conn.execute(text("SHOW server_version")).scalar()
-            versions = dict(
+            versions: dict[str, str] = dict(
                 conn.execute(
                     text(
                         "SELECT extname, extversion FROM pg_extension "
@@ -64,12 +68,16 @@ def check_database() -> dict[str, Any]:
                 ).all()
             )
             if "postgis" in versions:
-                result["postgis_version"] = conn.execute(text("SELECT postgis_full_version()")).scalar()
+                result["postgis_version"] = conn.execute(
+                    text("SELECT postgis_full_version()")
+                ).scalar()
             result["pg_trgm_version"] = versions.get("pg_trgm")
             current = current_revision(conn)
             result["migrations"] = {"current": current, "head": head, "at_head": current == head}
     except SQLAlchemyError as exc:
-        result["error"] = type(exc).__name__ + ": " + str(exc.orig if hasattr(exc, "orig") else exc).strip()
+        result["error"] = (
+            type(exc).__name__ + ": " + str(exc.orig if hasattr(exc, "orig") else exc).strip()
+        )
     problems = []
     if not result["reachable"]:
         problems.append("database unreachable")

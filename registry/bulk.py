@@ -33,10 +33,7 @@ def copy_rows(
 ) -> int:
     """COPY `rows` into `table`; None becomes NULL. Returns the number of rows."""
     cursor = dbapi_connection(session).cursor()
-    sql = (
-        f"COPY {table} ({', '.join(columns)}) FROM STDIN "
-        "WITH (FORMAT csv, NULL '\\N')"
-    )
+    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
     total = 0
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")

@@ -31,7 +31,9 @@ BUSINESS_TYPES: tuple[BusinessType, ...] = (
     BusinessType("coin_exchange", "零钱兑换", "Coin and small-change exchange", "service"),
     BusinessType("credit_report", "征信查询", "Personal credit report query", "service"),
     BusinessType(
-        "foreign_card", "境外银行卡受理", "Foreign card acceptance, services for foreign visitors",
+        "foreign_card",
+        "境外银行卡受理",
+        "Foreign card acceptance, services for foreign visitors",
         "service",
     ),
     BusinessType("wealth_management", "理财", "Wealth management", "service"),

@@ -30,8 +30,42 @@ CATEGORY_BY_LETTER: dict[str, str] = {
 
 # GB/T 2260 province-level codes (positions 7-8 of an fi_code).
 PROVINCE_CODES: frozenset[str] = frozenset(
-    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 "
-    "50 51 52 53 54 61 62 63 64 65 71 81 82".split()
+    [
+        "11",
+        "12",
+        "13",
+        "14",
+        "15",
+        "21",
+        "22",
+        "23",
+        "31",
+        "32",
+        "33",
+        "34",
+        "35",
+        "36",
+        "37",
+        "41",
+        "42",
+        "43",
+        "44",
+        "45",
+        "46",
+        "50",
+        "51",
+        "52",
+        "53",
+        "54",
+        "61",
+        "62",
+        "63",
+        "64",
+        "65",
+        "71",
+        "81",
+        "82",
+    ]
 )
 
 
@@ -85,7 +119,9 @@ def uscc_problems(uscc: str) -> list[str]:
         return [f"characters {''.join(bad)!r} are not allowed (no I, O, S, V, Z)"]
     problems = []
     if code[17] != uscc_check_char(code[:17]):
-        problems.append(f"check character should be {uscc_check_char(code[:17])!r}, got {code[17]!r}")
+        problems.append(
+            f"check character should be {uscc_check_char(code[:17])!r}, got {code[17]!r}"
+        )
     body = code[8:17]
     if org_code_problems(body):
         problems.append(f"organisation code part {body!r} has a wrong check character")

@@ -87,7 +87,11 @@ class Institution(Base):
         ),
         # Jurisdiction filters are region-code prefixes ("3201%"): a pattern-ops
         # index serves LIKE-prefix under the C.UTF-8 collation.
-        Index("ix_institution_region_code_prefix", "region_code", postgresql_ops={"region_code": "text_pattern_ops"}),
+        Index(
+            "ix_institution_region_code_prefix",
+            "region_code",
+            postgresql_ops={"region_code": "text_pattern_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

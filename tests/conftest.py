@@ -78,8 +78,9 @@ def db_session(engine: Engine) -> Iterator[Session]:
     """A session whose work is rolled back at the end, even if the test commits."""
     connection = engine.connect()
     outer = connection.begin()
-    session = Session(bind=connection, join_transaction_mode="create_savepoint",
-                      expire_on_commit=False)
+    session = Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
     try:
         yield session
     finally:

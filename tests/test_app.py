@@ -148,7 +148,9 @@ def test_unexpected_error_is_500_without_details(
 def test_request_id_is_generated_or_sanitised(client: FlaskClient) -> None:
     generated = client.get("/healthz").headers["X-Request-ID"]
     assert len(generated) == 32
-    hostile = client.get("/healthz", headers={"X-Request-ID": "<script>" * 20}).headers["X-Request-ID"]
+    hostile = client.get("/healthz", headers={"X-Request-ID": "<script>" * 20}).headers[
+        "X-Request-ID"
+    ]
     assert "<" not in hostile and len(hostile) == 32
 
 

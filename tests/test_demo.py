@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from sqlalchemy import Engine, func, select, text
 
 from backend.cli import main as cli
+from backend.database import make_sessionmaker
 from backend.demo.generate import generate
 from backend.demo.load import load_demo
-from backend.database import make_sessionmaker
 from geo.coords import convert, distance_m
 from registry import regions
 from registry.business_types import BY_KEY
@@ -84,8 +84,10 @@ def test_institution_records_are_valid(demo_dir: Path) -> None:
         assert parent["legal_entity_code"] == r["legal_entity_code"]
         assert r["address"].startswith("江苏省")
     # the formal naming style of real branches
-    assert any(r["name"].startswith("中国工商银行股份有限公司") and r["name"].endswith("支行")
-               for r in rows)
+    assert any(
+        r["name"].startswith("中国工商银行股份有限公司") and r["name"].endswith("支行")
+        for r in rows
+    )
 
 
 def test_profiles_are_valid_and_inside_their_county(demo_dir: Path) -> None:
@@ -120,22 +122,30 @@ def test_load_puts_everything_in_postgis(demo_dir: Path, engine: Engine) -> None
             assert s.scalar(select(func.count()).select_from(OutletProfile)) == len(profiles)
             events = s.scalar(select(func.count()).select_from(ChangeEvent))
             assert events == len(rows) + len(profiles)
-            # Stored positions are WGS-84: compare one of each system with an independent conversion.
+            # Stored positions are WGS-84: check one of each system by an independent conversion.
             checked = set()
             for code, p in profiles.items():
                 if p["coord_system"] in checked:
                     continue
                 checked.add(p["coord_system"])
                 lat, lng = s.execute(
-                    text("SELECT ST_Y(o.position::geometry), ST_X(o.position::geometry) "
-                         "FROM outlet_profile o JOIN institution i ON i.id = o.institution_id "
-                         "WHERE i.fi_code = :c"), {"c": code}
+                    text(
+                        "SELECT ST_Y(o.position::geometry), ST_X(o.position::geometry) "
+                        "FROM outlet_profile o JOIN institution i ON i.id = o.institution_id "
+                        "WHERE i.fi_code = :c"
+                    ),
+                    {"c": code},
                 ).one()
-                want = convert(float(p["latitude"]), float(p["longitude"]), p["coord_system"], "wgs84")
+                want = convert(
+                    float(p["latitude"]), float(p["longitude"]), p["coord_system"], "wgs84"
+                )
                 assert distance_m(lat, lng, *want) < 0.5
             assert checked == {"gcj02", "wgs84", "bd09"}
-            categories = dict(s.execute(
-                select(Institution.category, func.count()).group_by(Institution.category)).all())
+            categories = dict(
+                s.execute(
+                    select(Institution.category, func.count()).group_by(Institution.category)
+                ).all()
+            )
             assert {"bank", "insurance", "securities"} <= set(categories)
     finally:
         truncate_all(engine)
@@ -144,13 +154,27 @@ def test_load_puts_everything_in_postgis(demo_dir: Path, engine: Engine) -> None
 def test_cli_load_if_empty_is_idempotent(database_url: str, engine: Engine, tmp_path: Path) -> None:
     runner = CliRunner()
     try:
-        first = runner.invoke(cli, ["demo", "load", "--if-empty", "--outlets", "200", "--seed", "3",
-                                    "--no-progress", "--database-url", database_url])
+        first = runner.invoke(
+            cli,
+            [
+                "demo",
+                "load",
+                "--if-empty",
+                "--outlets",
+                "200",
+                "--seed",
+                "3",
+                "--no-progress",
+                "--database-url",
+                database_url,
+            ],
+        )
         assert first.exit_code == 0, first.output
         with engine.connect() as conn:
             n = conn.execute(text("SELECT count(*) FROM institution")).scalar()
-        second = runner.invoke(cli, ["demo", "load", "--if-empty", "--no-progress",
-                                     "--database-url", database_url])
+        second = runner.invoke(
+            cli, ["demo", "load", "--if-empty", "--no-progress", "--database-url", database_url]
+        )
         assert second.exit_code == 0, second.output
         assert "nothing to do" in second.output
         with engine.connect() as conn:

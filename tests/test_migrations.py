@@ -27,8 +27,10 @@ def test_create_database_is_utf8_with_extensions(empty_database: str) -> None:
     engine = make_engine(empty_database)
     with engine.connect() as conn:
         encoding, ctype = conn.execute(
-            text("SELECT pg_encoding_to_char(encoding), datctype FROM pg_database "
-                 "WHERE datname = current_database()")
+            text(
+                "SELECT pg_encoding_to_char(encoding), datctype FROM pg_database "
+                "WHERE datname = current_database()"
+            )
         ).one()
         extensions = set(conn.execute(text("SELECT extname FROM pg_extension")).scalars())
         # pg_trgm must see Chinese characters as word characters under this locale
@@ -53,12 +55,16 @@ def test_upgrade_from_empty_to_head_matches_models(empty_database: str) -> None:
         assert current_revision(conn) == head_revision()
         # the position column is a geography(Point, 4326) with a GiST index
         column_type = conn.execute(
-            text("SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
-                 "WHERE attrelid = 'outlet_profile'::regclass AND attname = 'position'")
+            text(
+                "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+                "WHERE attrelid = 'outlet_profile'::regclass AND attname = 'position'"
+            )
         ).scalar()
         index_method = conn.execute(
-            text("SELECT am.amname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-                 "JOIN pg_am am ON am.oid = c.relam WHERE c.relname = 'ix_outlet_profile_position'")
+            text(
+                "SELECT am.amname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                "JOIN pg_am am ON am.oid = c.relam WHERE c.relname = 'ix_outlet_profile_position'"
+            )
         ).scalar()
     assert column_type == "geography(Point,4326)"
     assert index_method == "gist"
@@ -94,10 +100,12 @@ def test_change_events_are_append_only(empty_database: str) -> None:
     upgrade(empty_database)
     engine = make_engine(empty_database)
     with engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO change_event (entity, fi_code, actor, channel) "
-            "VALUES ('institution', 'C1010211000012', 'test', 'system')"
-        ))
+        conn.execute(
+            text(
+                "INSERT INTO change_event (entity, fi_code, actor, channel) "
+                "VALUES ('institution', 'C1010211000012', 'test', 'system')"
+            )
+        )
     for statement in ("UPDATE change_event SET actor = 'x'", "DELETE FROM change_event"):
         with pytest.raises(Exception, match="append-only"), engine.begin() as conn:
             conn.execute(text(statement))

@@ -38,12 +38,31 @@ from registry.codes import USCC_ALPHABET, make_uscc
 from registry.regions import Place, full_name, jiangsu_places
 
 INSTITUTION_COLUMNS = (
-    "fi_code", "name", "short_name", "legal_entity_code", "parent_code", "level", "region_code",
-    "address", "postcode", "phone", "licence_no", "uscc", "status", "established_on", "revoked_on",
+    "fi_code",
+    "name",
+    "short_name",
+    "legal_entity_code",
+    "parent_code",
+    "level",
+    "region_code",
+    "address",
+    "postcode",
+    "phone",
+    "licence_no",
+    "uscc",
+    "status",
+    "established_on",
+    "revoked_on",
 )
 PROFILE_COLUMNS = (
-    "fi_code", "latitude", "longitude", "coord_system", "accuracy_m", "business_types",
-    "opening_hours", "phone",
+    "fi_code",
+    "latitude",
+    "longitude",
+    "coord_system",
+    "accuracy_m",
+    "business_types",
+    "opening_hours",
+    "phone",
 )
 
 MAX_SEQUENCE = 99_999  # positions 9-13 of an fi_code
@@ -51,13 +70,33 @@ PROVINCE = "32"
 TODAY = date(2026, 11, 1)  # fixed, so output does not change with the calendar
 
 AREA_CODES = {
-    "3201": "025", "3202": "0510", "3203": "0516", "3204": "0519", "3205": "0512",
-    "3206": "0513", "3207": "0518", "3208": "0517", "3209": "0515", "3210": "0514",
-    "3211": "0511", "3212": "0523", "3213": "0527",
+    "3201": "025",
+    "3202": "0510",
+    "3203": "0516",
+    "3204": "0519",
+    "3205": "0512",
+    "3206": "0513",
+    "3207": "0518",
+    "3208": "0517",
+    "3209": "0515",
+    "3210": "0514",
+    "3211": "0511",
+    "3212": "0523",
+    "3213": "0527",
 }
 POSTCODE_PREFIX = {
-    "3201": "210", "3202": "214", "3203": "221", "3204": "213", "3205": "215", "3206": "226",
-    "3207": "222", "3208": "223", "3209": "224", "3210": "225", "3211": "212", "3212": "225",
+    "3201": "210",
+    "3202": "214",
+    "3203": "221",
+    "3204": "213",
+    "3205": "215",
+    "3206": "226",
+    "3207": "222",
+    "3208": "223",
+    "3209": "224",
+    "3210": "225",
+    "3211": "212",
+    "3212": "225",
     "3213": "223",
 }
 # Share of positions captured in each system: WeChat's gcj02 dominates, some
@@ -65,18 +104,37 @@ POSTCODE_PREFIX = {
 COORD_MIX = (("gcj02", 0.7), ("wgs84", 0.2), ("bd09", 0.1))
 
 BANK_TYPES = (  # key, probability at a sub-branch, probability at a smaller outlet
-    ("cash", 0.97, 0.92), ("personal_account", 0.95, 0.85), ("corporate_account", 0.7, 0.2),
-    ("foreign_exchange", 0.35, 0.08), ("damaged_notes", 0.9, 0.7), ("coin_exchange", 0.8, 0.6),
-    ("credit_report", 0.3, 0.05), ("foreign_card", 0.4, 0.15), ("wealth_management", 0.85, 0.5),
-    ("loans", 0.6, 0.2), ("insurance", 0.4, 0.2), ("precious_metals", 0.35, 0.1),
-    ("social_security_card", 0.3, 0.15), ("self_service_24h", 0.8, 0.6),
-    ("wheelchair_access", 0.7, 0.5), ("elderly_friendly", 0.8, 0.6), ("parking", 0.35, 0.2),
+    ("cash", 0.97, 0.92),
+    ("personal_account", 0.95, 0.85),
+    ("corporate_account", 0.7, 0.2),
+    ("foreign_exchange", 0.35, 0.08),
+    ("damaged_notes", 0.9, 0.7),
+    ("coin_exchange", 0.8, 0.6),
+    ("credit_report", 0.3, 0.05),
+    ("foreign_card", 0.4, 0.15),
+    ("wealth_management", 0.85, 0.5),
+    ("loans", 0.6, 0.2),
+    ("insurance", 0.4, 0.2),
+    ("precious_metals", 0.35, 0.1),
+    ("social_security_card", 0.3, 0.15),
+    ("self_service_24h", 0.8, 0.6),
+    ("wheelchair_access", 0.7, 0.5),
+    ("elderly_friendly", 0.8, 0.6),
+    ("parking", 0.35, 0.2),
 )
-INSURANCE_TYPES = (("insurance", 1.0, 1.0), ("wheelchair_access", 0.5, 0.3),
-                   ("elderly_friendly", 0.6, 0.4), ("parking", 0.4, 0.2))
-SECURITIES_TYPES = (("securities", 1.0, 1.0), ("wealth_management", 0.9, 0.8),
-                    ("personal_account", 0.3, 0.3), ("elderly_friendly", 0.4, 0.3),
-                    ("parking", 0.3, 0.2))
+INSURANCE_TYPES = (
+    ("insurance", 1.0, 1.0),
+    ("wheelchair_access", 0.5, 0.3),
+    ("elderly_friendly", 0.6, 0.4),
+    ("parking", 0.4, 0.2),
+)
+SECURITIES_TYPES = (
+    ("securities", 1.0, 1.0),
+    ("wealth_management", 0.9, 0.8),
+    ("personal_account", 0.3, 0.3),
+    ("elderly_friendly", 0.4, 0.3),
+    ("parking", 0.3, 0.2),
+)
 
 BANK_HOURS = (
     ("Mo-Fr 09:00-17:00; Sa,Su 09:00-16:00", 0.35),
@@ -96,11 +154,6 @@ class GenerationResult:
     institutions: int
     profiles: int
     out_dir: Path
-
-
-@dataclass
-class _Row:
-    values: dict[str, str]
 
 
 @dataclass
@@ -241,23 +294,31 @@ class _Generator:
     def row(self, **values: str) -> dict[str, str]:
         return {c: values.get(c, "") for c in INSTITUTION_COLUMNS}
 
-    def profile(self, code: str, county: Place, entity: LegalEntity, small: bool, phone: str) -> None:
+    def profile(
+        self, code: str, county: Place, entity: LegalEntity, small: bool, phone: str
+    ) -> None:
         rng = self.rng
         # Outlets cluster around the built-up centre: a normal spread with the
         # county's radius, kept inside the county's box.
         lat = county.lat + rng.gauss(0, county.radius_km / 111.0 / 1.5)
-        lng = county.lng + rng.gauss(0, county.radius_km / (111.0 * math.cos(math.radians(county.lat))) / 1.5)
+        lng = county.lng + rng.gauss(
+            0, county.radius_km / (111.0 * math.cos(math.radians(county.lat))) / 1.5
+        )
         lat = min(max(lat, county.min_lat), county.max_lat)
         lng = min(max(lng, county.min_lng), county.max_lng)
         system = _weighted(rng, COORD_MIX)
         out_lat, out_lng = convert(lat, lng, "wgs84", system)  # type: ignore[arg-type]
+        types: tuple[tuple[str, float, float], ...]
+        hours: tuple[tuple[str, float], ...]
         if entity.category == "insurance":
             types, hours = INSURANCE_TYPES, OFFICE_HOURS
         elif entity.category == "securities":
             types, hours = SECURITIES_TYPES, SECURITIES_HOURS
         else:
             types, hours = BANK_TYPES, BANK_HOURS
-        chosen = [key for key, p_big, p_small in types if rng.random() < (p_small if small else p_big)]
+        chosen = [
+            key for key, p_big, p_small in types if rng.random() < (p_small if small else p_big)
+        ]
         self.profiles.append(
             {
                 "fi_code": code,
@@ -278,10 +339,17 @@ class _Generator:
         home_pref = entity.home_region[:4]
         local = entity.home_region[:2] == PROVINCE
         yield self.row(
-            fi_code=head, name=entity.name, short_name=entity.short_names[0] if entity.short_names else "",
-            legal_entity_code=head, level="head_office", region_code=entity.home_region,
-            address=full_name(entity.home_region), phone="", licence_no=self.licence(state, "H", "1", home_pref),
-            uscc=self.uscc(entity.home_region), status="active",
+            fi_code=head,
+            name=entity.name,
+            short_name=entity.short_names[0] if entity.short_names else "",
+            legal_entity_code=head,
+            level="head_office",
+            region_code=entity.home_region,
+            address=full_name(entity.home_region),
+            phone="",
+            licence_no=self.licence(state, "H", "1", home_pref),
+            uscc=self.uscc(entity.home_region),
+            status="active",
             established_on=self.established(1984 if not local else 1995).isoformat(),
         )
         if outlet_count == 0:
@@ -294,17 +362,27 @@ class _Generator:
             yield self.row(
                 fi_code=province_code,
                 name=entity.province_branch_pattern.format(
-                    legal=entity.name, brand=entity.brand, city="南京", district="", place=""),
-                legal_entity_code=head, parent_code=head, level="branch", region_code=seat.code,
-                address=self.address(seat)[0], postcode=self.postcode("3201"), phone=self.phone("3201"),
-                licence_no=self.licence(state, "B", "2", "3201"), uscc=self.uscc(seat.code),
-                status="active", established_on=self.established(1985).isoformat(),
+                    legal=entity.name, brand=entity.brand, city="南京", district="", place=""
+                ),
+                legal_entity_code=head,
+                parent_code=head,
+                level="branch",
+                region_code=seat.code,
+                address=self.address(seat)[0],
+                postcode=self.postcode("3201"),
+                phone=self.phone("3201"),
+                licence_no=self.licence(state, "B", "2", "3201"),
+                uscc=self.uscc(seat.code),
+                status="active",
+                established_on=self.established(1985).isoformat(),
             )
             city_parent = province_code
 
         # Outlets per prefecture and county, by weight, inside the entity's scope.
         counties = [c for pref in scope for c in self.counties[pref]]
-        picks = rng.choices(range(len(counties)), weights=[c.weight for c in counties], k=outlet_count)
+        picks = rng.choices(
+            range(len(counties)), weights=[c.weight for c in counties], k=outlet_count
+        )
         per_county = [0] * len(counties)
         for i in picks:
             per_county[i] += 1
@@ -323,11 +401,18 @@ class _Generator:
             yield self.row(
                 fi_code=code,
                 name=entity.city_branch_pattern.format(
-                    legal=entity.name, brand=entity.brand, city=city, district="", place=""),
-                legal_entity_code=head, parent_code=city_parent, level="branch",
-                region_code=seat.code, address=self.address(seat)[0], postcode=self.postcode(pref),
-                phone=self.phone(pref), licence_no=self.licence(state, "B", "2", pref),
-                uscc=self.uscc(seat.code), status="active",
+                    legal=entity.name, brand=entity.brand, city=city, district="", place=""
+                ),
+                legal_entity_code=head,
+                parent_code=city_parent,
+                level="branch",
+                region_code=seat.code,
+                address=self.address(seat)[0],
+                postcode=self.postcode(pref),
+                phone=self.phone(pref),
+                licence_no=self.licence(state, "B", "2", pref),
+                uscc=self.uscc(seat.code),
+                status="active",
                 established_on=self.established(1988).isoformat(),
             )
 
@@ -352,18 +437,26 @@ class _Generator:
                     if "{city}" not in entity.branch_pattern and pref != home_pref:
                         place = city + place  # 南京银行股份有限公司无锡人民中路支行
                     name = entity.branch_pattern.format(
-                        legal=entity.name, brand=entity.brand, city=city, district=district,
-                        place=place)
-                    parent, level = city_branch[pref], (
-                        "outlet" if entity.category == "securities" else "sub_branch")
+                        legal=entity.name,
+                        brand=entity.brand,
+                        city=city,
+                        district=district,
+                        place=place,
+                    )
+                    parent, level = (
+                        city_branch[pref],
+                        ("outlet" if entity.category == "securities" else "sub_branch"),
+                    )
                     licence = self.licence(state, "S", "3", pref)
                     subs.append((code, name))
                 else:
                     parent, parent_name = subs[k % len(subs)]
                     ordinal = k // len(subs)
                     prefix = (
-                        "" if ordinal == 0
-                        else CHINESE_ORDINALS[ordinal - 1] if ordinal <= 10
+                        ""
+                        if ordinal == 0
+                        else CHINESE_ORDINALS[ordinal - 1]
+                        if ordinal <= 10
                         else f"第{ordinal + 1}"
                     )
                     name = f"{parent_name}{road}{prefix}{small_word}"
@@ -374,14 +467,24 @@ class _Generator:
                 revoked_on = ""
                 if revoked:
                     revoked_on = date.fromordinal(
-                        rng.randint(established.toordinal() + 1, TODAY.toordinal())).isoformat()
+                        rng.randint(established.toordinal() + 1, TODAY.toordinal())
+                    ).isoformat()
                 self.profile(code, county, entity, small=not is_sub, phone=phone)
                 yield self.row(
-                    fi_code=code, name=name, legal_entity_code=head, parent_code=parent,
-                    level=level, region_code=county.code, address=address,
-                    postcode=self.postcode(pref), phone=phone, licence_no=licence,
-                    uscc=self.uscc(county.code), status="revoked" if revoked else "active",
-                    established_on=established.isoformat(), revoked_on=revoked_on,
+                    fi_code=code,
+                    name=name,
+                    legal_entity_code=head,
+                    parent_code=parent,
+                    level=level,
+                    region_code=county.code,
+                    address=address,
+                    postcode=self.postcode(pref),
+                    phone=phone,
+                    licence_no=licence,
+                    uscc=self.uscc(county.code),
+                    status="revoked" if revoked else "active",
+                    established_on=established.isoformat(),
+                    revoked_on=revoked_on,
                 )
 
 

@@ -58,8 +58,12 @@ def _count_lines(path: Path) -> int:
 
 def _new_batch(session: Session, kind: str, path: Path) -> int:
     batch = ImportBatch(
-        kind=kind, source_name=path.name, source_sha256=_sha256(path), actor=ACTOR,
-        status="running", summary={},
+        kind=kind,
+        source_name=path.name,
+        source_sha256=_sha256(path),
+        actor=ACTOR,
+        status="running",
+        summary={},
     )
     session.add(batch)
     session.flush()
@@ -70,12 +74,23 @@ def _institution_rows(path: Path, batch_id: int) -> Iterator[list[Any]]:
     with path.open(encoding="utf-8", newline="") as fh:
         for rec in csv.DictReader(fh):
             yield [
-                rec["fi_code"], rec["name"], rec["short_name"] or None,
-                fi_code_category(rec["fi_code"]) or "other", rec["legal_entity_code"],
-                rec["parent_code"] or None, rec["level"], rec["region_code"],
-                rec["address"] or None, rec["postcode"] or None, rec["phone"] or None,
-                rec["licence_no"] or None, rec["uscc"] or None, rec["status"],
-                rec["established_on"] or None, rec["revoked_on"] or None, batch_id,
+                rec["fi_code"],
+                rec["name"],
+                rec["short_name"] or None,
+                fi_code_category(rec["fi_code"]) or "other",
+                rec["legal_entity_code"],
+                rec["parent_code"] or None,
+                rec["level"],
+                rec["region_code"],
+                rec["address"] or None,
+                rec["postcode"] or None,
+                rec["phone"] or None,
+                rec["licence_no"] or None,
+                rec["uscc"] or None,
+                rec["status"],
+                rec["established_on"] or None,
+                rec["revoked_on"] or None,
+                batch_id,
             ]
 
 
@@ -87,8 +102,14 @@ def _profile_rows(path: Path) -> Iterator[list[Any]]:
             hours = _hours_json(rec["opening_hours"]) if rec["opening_hours"] else None
             types = [t for t in rec["business_types"].split(";") if t]
             yield [
-                rec["fi_code"], lng, lat, system, rec["accuracy_m"] or None, pg_array(types),
-                hours, rec["phone"] or None,
+                rec["fi_code"],
+                lng,
+                lat,
+                system,
+                rec["accuracy_m"] or None,
+                pg_array(types),
+                hours,
+                rec["phone"] or None,
             ]
 
 
@@ -102,19 +123,44 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def load_demo(sessions: sessionmaker[Session], data_dir: Path, *, progress: bool = False) -> LoadCounts:
+def load_demo(
+    sessions: sessionmaker[Session], data_dir: Path, *, progress: bool = False
+) -> LoadCounts:
     inst_path = data_dir / "institutions.csv"
     prof_path = data_dir / "profiles.csv"
     with sessions() as session, session.begin():
         batch_id = _new_batch(session, "registry", inst_path)
-        with tqdm(total=_count_lines(inst_path), unit="row", desc="institutions",
-                  disable=not progress, leave=False) as bar:
+        with tqdm(
+            total=_count_lines(inst_path),
+            unit="row",
+            desc="institutions",
+            disable=not progress,
+            leave=False,
+        ) as bar:
             n_inst = copy_rows(
-                session, "institution",
-                ("fi_code", "name", "short_name", "category", "legal_entity_code", "parent_code",
-                 "level", "region_code", "address", "postcode", "phone", "licence_no", "uscc",
-                 "status", "established_on", "revoked_on", "batch_id"),
-                _institution_rows(inst_path, batch_id), on_chunk=bar.update,
+                session,
+                "institution",
+                (
+                    "fi_code",
+                    "name",
+                    "short_name",
+                    "category",
+                    "legal_entity_code",
+                    "parent_code",
+                    "level",
+                    "region_code",
+                    "address",
+                    "postcode",
+                    "phone",
+                    "licence_no",
+                    "uscc",
+                    "status",
+                    "established_on",
+                    "revoked_on",
+                    "batch_id",
+                ),
+                _institution_rows(inst_path, batch_id),
+                on_chunk=bar.update,
             )
         session.execute(
             text(
@@ -145,18 +191,38 @@ def load_demo(sessions: sessionmaker[Session], data_dir: Path, *, progress: bool
                 "phone text) ON COMMIT DROP"
             )
         )
-        with tqdm(total=_count_lines(prof_path), unit="row", desc="profiles",
-                  disable=not progress, leave=False) as bar:
+        with tqdm(
+            total=_count_lines(prof_path),
+            unit="row",
+            desc="profiles",
+            disable=not progress,
+            leave=False,
+        ) as bar:
             n_prof = copy_rows(
-                session, "demo_profile_stage",
-                ("fi_code", "lng", "lat", "coord_system", "accuracy_m", "business_types",
-                 "opening_hours", "phone"),
-                _profile_rows(prof_path), on_chunk=bar.update,
+                session,
+                "demo_profile_stage",
+                (
+                    "fi_code",
+                    "lng",
+                    "lat",
+                    "coord_system",
+                    "accuracy_m",
+                    "business_types",
+                    "opening_hours",
+                    "phone",
+                ),
+                _profile_rows(prof_path),
+                on_chunk=bar.update,
             )
         now = datetime.now(UTC).isoformat()
         provenance = {
-            group: {"channel": "registry_sync", "actor": ACTOR, "batch_id": profile_batch,
-                    "at": now, "confirmed": False}
+            group: {
+                "channel": "registry_sync",
+                "actor": ACTOR,
+                "batch_id": profile_batch,
+                "at": now,
+                "confirmed": False,
+            }
             for group in ("position", "business_types", "hours", "phone")
         }
         session.execute(

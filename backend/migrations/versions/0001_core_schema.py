@@ -30,7 +30,12 @@ def upgrade() -> None:
         sa.Column("source_sha256", sa.String(length=64), nullable=False),
         sa.Column("actor", sa.Text(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("started_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column(
+            "started_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("summary", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("receipt", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
@@ -58,14 +63,27 @@ def upgrade() -> None:
         sa.Column("established_on", sa.Date(), nullable=True),
         sa.Column("revoked_on", sa.Date(), nullable=True),
         sa.Column("batch_id", sa.BigInteger(), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
         sa.CheckConstraint(
-            "level IN ('head_office', 'branch', 'sub_branch', 'outlet')", name=op.f("ck_institution_level")
+            "level IN ('head_office', 'branch', 'sub_branch', 'outlet')",
+            name=op.f("ck_institution_level"),
         ),
         sa.CheckConstraint("status IN ('active', 'revoked')", name=op.f("ck_institution_status")),
         sa.CheckConstraint("char_length(fi_code) = 14", name=op.f("ck_institution_fi_code_length")),
-        sa.CheckConstraint("region_code ~ '^[0-9]{6}$'", name=op.f("ck_institution_region_code_format")),
+        sa.CheckConstraint(
+            "region_code ~ '^[0-9]{6}$'", name=op.f("ck_institution_region_code_format")
+        ),
         sa.CheckConstraint(
             "(status = 'revoked') = (revoked_on IS NOT NULL)",
             name=op.f("ck_institution_revoked_on_iff_revoked"),
@@ -91,7 +109,10 @@ def upgrade() -> None:
         sa.Column(
             "position",
             geoalchemy2.types.Geography(
-                geometry_type="POINT", srid=4326, spatial_index=False, from_text="ST_GeogFromText",
+                geometry_type="POINT",
+                srid=4326,
+                spatial_index=False,
+                from_text="ST_GeogFromText",
                 name="geography",
             ),
             nullable=True,
@@ -103,7 +124,12 @@ def upgrade() -> None:
         sa.Column("phone", sa.Text(), nullable=True),
         sa.Column("service_links", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("provenance", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
         sa.CheckConstraint(
             "position_coord_system IS NULL OR position_coord_system IN ('wgs84', 'gcj02', 'bd09')",
             name=op.f("ck_outlet_profile_position_coord_system"),
@@ -131,7 +157,9 @@ def upgrade() -> None:
         sa.Column("actor", sa.Text(), nullable=False),
         sa.Column("channel", sa.String(length=16), nullable=False),
         sa.Column("batch_id", sa.BigInteger(), nullable=True),
-        sa.Column("at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column(
+            "at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+        ),
         sa.CheckConstraint(
             "channel IN ('registry_sync', 'staff_upload', 'pro_update', 'public_report', 'system')",
             name=op.f("ck_change_event_channel"),
