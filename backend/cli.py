@@ -154,7 +154,7 @@ def demo_load(
 
     from backend.database import make_engine, make_sessionmaker
     from backend.demo.generate import generate
-    from backend.demo.load import database_is_empty, load_demo
+    from backend.demo.load import DemoLoadError, database_is_empty, load_demo
 
     engine = make_engine(database_url, statement_timeout_ms=0)
     sessions = make_sessionmaker(engine)
@@ -168,11 +168,178 @@ def demo_load(
         if data_dir is None:
             data_dir = Path(tmp)
             generate(data_dir, outlets=outlets, seed=seed, progress=progress)
-        counts = load_demo(sessions, data_dir, progress=progress)
+        try:
+            counts = load_demo(sessions, data_dir, progress=progress)
+        except DemoLoadError as exc:
+            raise click.ClickException(str(exc)) from exc
     click.echo(
         f"demo data loaded: {counts.institutions} institutions, {counts.profiles} profiles",
         err=True,
     )
+
+
+# --- registry --------------------------------------------------------------------------------
+
+
+@main.group()
+def registry() -> None:
+    """Validate and import PBoC registry files; rules; change history."""
+
+
+@registry.command("rules")
+@click.option("--format", "fmt", type=click.Choice(["table", "markdown", "json"]), default="table",
+              show_default=True)
+def registry_rules(fmt: str) -> None:
+    """List every validation rule: id, level, severity and message."""
+    from registry.rules_doc import render_rules
+
+    click.echo(render_rules(fmt))
+
+
+IMPORT_FILE = click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+RECEIPT_OPTION = click.option(
+    "--receipt", type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the error receipt to PATH.json and PATH.csv (or only one, if PATH ends so).",
+)
+
+
+def _run_import(file: Path, options: object, receipt: Path | None, database_url: str,
+                progress: bool) -> None:
+    from tqdm import tqdm
+
+    from backend.database import make_engine, make_sessionmaker
+    from registry.importer import ImportOptions, import_registry
+    from registry.receipts import write_receipt
+
+    assert isinstance(options, ImportOptions)
+    engine = make_engine(database_url, statement_timeout_ms=0)
+    sessions = make_sessionmaker(engine)
+    try:
+        with sessions() as session, tqdm(
+            unit=" rows", desc="validating" if options.dry_run else "importing",
+            disable=not progress, leave=False, file=sys.stderr,
+        ) as bar:
+            result = import_registry(session, file, options, on_rows=bar.update)
+            if options.dry_run:
+                session.rollback()
+            else:
+                session.commit()
+    except OperationalError as exc:
+        raise click.ClickException(_one_line(exc)) from exc
+    finally:
+        engine.dispose()
+    document = result.receipt()
+    _print_summary(result.summary, result.issues, result.batch_id)
+    if receipt is not None:
+        for written in write_receipt(receipt, document):
+            click.echo(f"receipt: {written}", err=True)
+    sys.exit(result.exit_code)
+
+
+def _print_summary(summary: dict[str, object], issues: list, batch_id: int | None) -> None:  # type: ignore[type-arg]
+    outcome = {"accepted": "all rows accepted", "partial": "some rows rejected",
+               "rejected": "file rejected"}[str(summary["outcome"])]
+    lines = [f"{outcome}" + (f" (batch {batch_id})" if batch_id else " (nothing written)")]
+    lines.append(
+        f"rows read {summary['rows_read']}, accepted {summary['accepted']}, "
+        f"rejected {summary['rejected']}, errors {summary['errors']}, "
+        f"warnings {summary['warnings']}"
+    )
+    if "inserted" in summary and batch_id:
+        lines.append(
+            f"inserted {summary['inserted']}, updated {summary['updated']}, "
+            f"unchanged {summary['unchanged']}, revoked as missing {summary['revoked_missing']}"
+        )
+    by_rule = summary.get("by_rule") or {}
+    if by_rule:
+        assert isinstance(by_rule, dict)
+        lines.append("by rule: " + ", ".join(f"{k} {v}" for k, v in by_rule.items()))
+    for item in issues[:10]:
+        where = f"row {item.row}" if item.row else "file"
+        lines.append(f"  {where} {item.rule_id} [{item.severity}] {item.message_zh}")
+    if len(issues) > 10:
+        lines.append(f"  ... {len(issues) - 10} more in the receipt (--receipt PATH)")
+    click.echo("\n".join(lines), err=True)
+
+
+@registry.command("validate")
+@IMPORT_FILE
+@RECEIPT_OPTION
+@click.option("--jurisdiction", metavar="REGION_PREFIX",
+              help="Treat FILE as a full snapshot of this region-code prefix (e.g. 32 or 3201) "
+                   "and report stored records missing from it.")
+@click.option("--progress/--no-progress", default=True)
+@DB_OPTION
+def registry_validate(file: Path, receipt: Path | None, jurisdiction: str | None, progress: bool,
+                      database_url: str) -> None:
+    """Check FILE against every rule without writing anything.
+
+    Exit codes: 0 all rows valid, 1 some rows would be rejected, 2 the file is rejected.
+    """
+    from registry.importer import ImportOptions
+
+    _run_import(file, ImportOptions(dry_run=True, jurisdiction=jurisdiction), receipt,
+                database_url, progress)
+
+
+@registry.command("import")
+@IMPORT_FILE
+@RECEIPT_OPTION
+@click.option("--strict", is_flag=True, help="Any error rejects the whole file.")
+@click.option("--jurisdiction", metavar="REGION_PREFIX",
+              help="FILE is a full snapshot of this region-code prefix: report stored records "
+                   "missing from it.")
+@click.option("--revoke-missing", is_flag=True,
+              help="Revoke stored active records of --jurisdiction that FILE lacks.")
+@click.option("--allow-reactivation", is_flag=True,
+              help="Let active rows re-activate records that are revoked in the registry.")
+@click.option("--actor", default="registry-sync", show_default=True,
+              help="Who is importing, for the change history.")
+@click.option("--progress/--no-progress", default=True)
+@DB_OPTION
+def registry_import(file: Path, receipt: Path | None, strict: bool, jurisdiction: str | None,
+                    revoke_missing: bool, allow_reactivation: bool, actor: str, progress: bool,
+                    database_url: str) -> None:
+    """Validate FILE and load its valid rows in one transaction.
+
+    Exit codes: 0 all rows accepted, 1 some rows rejected, 2 the file is rejected.
+    """
+    from registry.importer import ImportOptions
+
+    if revoke_missing and not jurisdiction:
+        raise click.UsageError("--revoke-missing needs --jurisdiction (the snapshot's region)")
+    if jurisdiction is not None and not (jurisdiction.isdigit() and 2 <= len(jurisdiction) <= 6):
+        raise click.BadParameter("a region-code prefix of 2 to 6 digits, e.g. 32 or 3201",
+                                 param_hint="--jurisdiction")
+    options = ImportOptions(strict=strict, revoke_missing=revoke_missing,
+                            jurisdiction=jurisdiction, allow_reactivation=allow_reactivation,
+                            actor=actor)
+    _run_import(file, options, receipt, database_url, progress)
+
+
+@registry.command("history")
+@click.argument("fi_code")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=200, show_default=True)
+@DB_OPTION
+def registry_history(fi_code: str, limit: int, database_url: str) -> None:
+    """Print the change history of FI_CODE, oldest first."""
+    import json
+
+    from backend.database import make_engine, make_sessionmaker
+    from registry.history import history_query
+
+    sessions = make_sessionmaker(make_engine(database_url))
+    with sessions() as session:
+        events = session.scalars(history_query(fi_code).limit(limit)).all()
+    if not events:
+        raise click.ClickException(f"no history for {fi_code}")
+    for ev in events:
+        change = {"before": ev.before, "after": ev.after}
+        click.echo(
+            f"{ev.at.isoformat(timespec='seconds')}  {ev.channel:<13} {ev.actor:<16} "
+            f"{ev.entity}{'/' + ev.field_group if ev.field_group else ''} batch={ev.batch_id}  "
+            + json.dumps(change, ensure_ascii=False)
+        )
 
 
 def _one_line(exc: BaseException) -> str:

@@ -93,13 +93,18 @@ def test_institution_records_are_valid(demo_dir: Path) -> None:
 def test_profiles_are_valid_and_inside_their_county(demo_dir: Path) -> None:
     institutions = {r["fi_code"]: r for r in read(demo_dir / "institutions.csv")}
     profiles = read(demo_dir / "profiles.csv")
-    assert len(profiles) == OUTLETS
+    visitable = [r for r in institutions.values() if r["level"] in ("sub_branch", "outlet")]
+    assert len(visitable) == OUTLETS
+    # every open place has a profile, closed ones have none
+    assert {p["fi_code"] for p in profiles} == {
+        r["fi_code"] for r in visitable if r["status"] == "active"
+    }
     systems = Counter(p["coord_system"] for p in profiles)
     assert set(systems) == {"gcj02", "wgs84", "bd09"}
     assert systems["gcj02"] > systems["wgs84"] > systems["bd09"]
     for p in profiles:
         inst = institutions[p["fi_code"]]
-        assert inst["level"] in ("sub_branch", "outlet")
+        assert inst["level"] in ("sub_branch", "outlet") and inst["status"] == "active"
         lat, lng = convert(float(p["latitude"]), float(p["longitude"]), p["coord_system"], "wgs84")
         place = regions.place(inst["region_code"])
         assert place is not None

@@ -304,8 +304,9 @@ class _Generator:
         lng = county.lng + rng.gauss(
             0, county.radius_km / (111.0 * math.cos(math.radians(county.lat))) / 1.5
         )
-        lat = min(max(lat, county.min_lat), county.max_lat)
-        lng = min(max(lng, county.min_lng), county.max_lng)
+        margin = 0.002  # about 200 m, so rounding in other systems never crosses the edge
+        lat = min(max(lat, county.min_lat + margin), county.max_lat - margin)
+        lng = min(max(lng, county.min_lng + margin), county.max_lng - margin)
         system = _weighted(rng, COORD_MIX)
         out_lat, out_lng = convert(lat, lng, "wgs84", system)  # type: ignore[arg-type]
         types: tuple[tuple[str, float, float], ...]
@@ -462,14 +463,18 @@ class _Generator:
                     name = f"{parent_name}{road}{prefix}{small_word}"
                     level = "outlet"
                     licence = self.licence(state, "S", "3", pref)
-                revoked = rng.random() < 0.02
+                # Only places with nothing under them close: a revoked sub-branch with
+                # active outlets below would be refused by the registry (XRC-REVOKED-PARENT).
+                leaf = not is_sub or entity.category == "securities"
+                revoked = rng.random() < 0.02 and leaf
                 established = self.established(1990)
                 revoked_on = ""
                 if revoked:
                     revoked_on = date.fromordinal(
                         rng.randint(established.toordinal() + 1, TODAY.toordinal())
                     ).isoformat()
-                self.profile(code, county, entity, small=not is_sub, phone=phone)
+                if not revoked:  # closed places have no public profile
+                    self.profile(code, county, entity, small=not is_sub, phone=phone)
                 yield self.row(
                     fi_code=code,
                     name=name,
