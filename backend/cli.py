@@ -8,7 +8,9 @@ production server.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 from sqlalchemy.exc import OperationalError
@@ -187,8 +189,13 @@ def registry() -> None:
 
 
 @registry.command("rules")
-@click.option("--format", "fmt", type=click.Choice(["table", "markdown", "json"]), default="table",
-              show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "markdown", "json"]),
+    default="table",
+    show_default=True,
+)
 def registry_rules(fmt: str) -> None:
     """List every validation rule: id, level, severity and message."""
     from registry.rules_doc import render_rules
@@ -198,28 +205,42 @@ def registry_rules(fmt: str) -> None:
 
 IMPORT_FILE = click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 RECEIPT_OPTION = click.option(
-    "--receipt", type=click.Path(dir_okay=False, path_type=Path),
+    "--receipt",
+    type=click.Path(dir_okay=False, path_type=Path),
     help="Write the error receipt to PATH.json and PATH.csv (or only one, if PATH ends so).",
 )
 
 
-def _run_import(file: Path, options: object, receipt: Path | None, database_url: str,
-                progress: bool) -> None:
+def _run_import(
+    file: Path,
+    options: Any,
+    receipt: Path | None,
+    database_url: str,
+    progress: bool,
+    importer: Callable[..., Any] | None = None,
+) -> None:
+    """Run an import (registry by default) in one transaction; print; exit with its code."""
     from tqdm import tqdm
 
     from backend.database import make_engine, make_sessionmaker
-    from registry.importer import ImportOptions, import_registry
+    from registry.importer import import_registry
     from registry.receipts import write_receipt
 
-    assert isinstance(options, ImportOptions)
+    run = importer or import_registry
     engine = make_engine(database_url, statement_timeout_ms=0)
     sessions = make_sessionmaker(engine)
     try:
-        with sessions() as session, tqdm(
-            unit=" rows", desc="validating" if options.dry_run else "importing",
-            disable=not progress, leave=False, file=sys.stderr,
-        ) as bar:
-            result = import_registry(session, file, options, on_rows=bar.update)
+        with (
+            sessions() as session,
+            tqdm(
+                unit=" rows",
+                desc="validating" if options.dry_run else "importing",
+                disable=not progress,
+                leave=False,
+                file=sys.stderr,
+            ) as bar,
+        ):
+            result = run(session, file, options, on_rows=bar.update)
             if options.dry_run:
                 session.rollback()
             else:
@@ -236,15 +257,21 @@ def _run_import(file: Path, options: object, receipt: Path | None, database_url:
     sys.exit(result.exit_code)
 
 
-def _print_summary(summary: dict[str, object], issues: list, batch_id: int | None) -> None:  # type: ignore[type-arg]
-    outcome = {"accepted": "all rows accepted", "partial": "some rows rejected",
-               "rejected": "file rejected"}[str(summary["outcome"])]
+def _print_summary(summary: dict[str, Any], issues: list[Any], batch_id: int | None) -> None:
+    outcome = {
+        "accepted": "all rows accepted",
+        "partial": "some rows rejected",
+        "rejected": "file rejected",
+    }[str(summary["outcome"])]
     lines = [f"{outcome}" + (f" (batch {batch_id})" if batch_id else " (nothing written)")]
     lines.append(
         f"rows read {summary['rows_read']}, accepted {summary['accepted']}, "
         f"rejected {summary['rejected']}, errors {summary['errors']}, "
         f"warnings {summary['warnings']}"
     )
+    changed = {k[len("changed_") :]: v for k, v in summary.items() if k.startswith("changed_")}
+    if changed and batch_id:
+        lines.append("changed: " + ", ".join(f"{k} {v}" for k, v in changed.items()))
     if "inserted" in summary and batch_id:
         lines.append(
             f"inserted {summary['inserted']}, updated {summary['updated']}, "
@@ -265,41 +292,71 @@ def _print_summary(summary: dict[str, object], issues: list, batch_id: int | Non
 @registry.command("validate")
 @IMPORT_FILE
 @RECEIPT_OPTION
-@click.option("--jurisdiction", metavar="REGION_PREFIX",
-              help="Treat FILE as a full snapshot of this region-code prefix (e.g. 32 or 3201) "
-                   "and report stored records missing from it.")
+@click.option(
+    "--jurisdiction",
+    metavar="REGION_PREFIX",
+    help="Treat FILE as a full snapshot of this region-code prefix (e.g. 32 or 3201) "
+    "and report stored records missing from it.",
+)
 @click.option("--progress/--no-progress", default=True)
 @DB_OPTION
-def registry_validate(file: Path, receipt: Path | None, jurisdiction: str | None, progress: bool,
-                      database_url: str) -> None:
+def registry_validate(
+    file: Path, receipt: Path | None, jurisdiction: str | None, progress: bool, database_url: str
+) -> None:
     """Check FILE against every rule without writing anything.
 
     Exit codes: 0 all rows valid, 1 some rows would be rejected, 2 the file is rejected.
     """
     from registry.importer import ImportOptions
 
-    _run_import(file, ImportOptions(dry_run=True, jurisdiction=jurisdiction), receipt,
-                database_url, progress)
+    _run_import(
+        file,
+        ImportOptions(dry_run=True, jurisdiction=jurisdiction),
+        receipt,
+        database_url,
+        progress,
+    )
 
 
 @registry.command("import")
 @IMPORT_FILE
 @RECEIPT_OPTION
 @click.option("--strict", is_flag=True, help="Any error rejects the whole file.")
-@click.option("--jurisdiction", metavar="REGION_PREFIX",
-              help="FILE is a full snapshot of this region-code prefix: report stored records "
-                   "missing from it.")
-@click.option("--revoke-missing", is_flag=True,
-              help="Revoke stored active records of --jurisdiction that FILE lacks.")
-@click.option("--allow-reactivation", is_flag=True,
-              help="Let active rows re-activate records that are revoked in the registry.")
-@click.option("--actor", default="registry-sync", show_default=True,
-              help="Who is importing, for the change history.")
+@click.option(
+    "--jurisdiction",
+    metavar="REGION_PREFIX",
+    help="FILE is a full snapshot of this region-code prefix: report stored records "
+    "missing from it.",
+)
+@click.option(
+    "--revoke-missing",
+    is_flag=True,
+    help="Revoke stored active records of --jurisdiction that FILE lacks.",
+)
+@click.option(
+    "--allow-reactivation",
+    is_flag=True,
+    help="Let active rows re-activate records that are revoked in the registry.",
+)
+@click.option(
+    "--actor",
+    default="registry-sync",
+    show_default=True,
+    help="Who is importing, for the change history.",
+)
 @click.option("--progress/--no-progress", default=True)
 @DB_OPTION
-def registry_import(file: Path, receipt: Path | None, strict: bool, jurisdiction: str | None,
-                    revoke_missing: bool, allow_reactivation: bool, actor: str, progress: bool,
-                    database_url: str) -> None:
+def registry_import(
+    file: Path,
+    receipt: Path | None,
+    strict: bool,
+    jurisdiction: str | None,
+    revoke_missing: bool,
+    allow_reactivation: bool,
+    actor: str,
+    progress: bool,
+    database_url: str,
+) -> None:
     """Validate FILE and load its valid rows in one transaction.
 
     Exit codes: 0 all rows accepted, 1 some rows rejected, 2 the file is rejected.
@@ -309,11 +366,16 @@ def registry_import(file: Path, receipt: Path | None, strict: bool, jurisdiction
     if revoke_missing and not jurisdiction:
         raise click.UsageError("--revoke-missing needs --jurisdiction (the snapshot's region)")
     if jurisdiction is not None and not (jurisdiction.isdigit() and 2 <= len(jurisdiction) <= 6):
-        raise click.BadParameter("a region-code prefix of 2 to 6 digits, e.g. 32 or 3201",
-                                 param_hint="--jurisdiction")
-    options = ImportOptions(strict=strict, revoke_missing=revoke_missing,
-                            jurisdiction=jurisdiction, allow_reactivation=allow_reactivation,
-                            actor=actor)
+        raise click.BadParameter(
+            "a region-code prefix of 2 to 6 digits, e.g. 32 or 3201", param_hint="--jurisdiction"
+        )
+    options = ImportOptions(
+        strict=strict,
+        revoke_missing=revoke_missing,
+        jurisdiction=jurisdiction,
+        allow_reactivation=allow_reactivation,
+        actor=actor,
+    )
     _run_import(file, options, receipt, database_url, progress)
 
 
@@ -340,6 +402,48 @@ def registry_history(fi_code: str, limit: int, database_url: str) -> None:
             f"{ev.entity}{'/' + ev.field_group if ev.field_group else ''} batch={ev.batch_id}  "
             + json.dumps(change, ensure_ascii=False)
         )
+
+
+# --- profiles -------------------------------------------------------------------------------
+
+
+@main.group()
+def profiles() -> None:
+    """Bulk import of outlet profiles (position, business types, hours, phone)."""
+
+
+@profiles.command("import")
+@IMPORT_FILE
+@RECEIPT_OPTION
+@click.option("--dry-run", is_flag=True, help="Validate only; write nothing.")
+@click.option(
+    "--actor",
+    default="profile-import",
+    show_default=True,
+    help="Who is importing, for the change history.",
+)
+@click.option("--progress/--no-progress", default=True)
+@DB_OPTION
+def profiles_import(
+    file: Path, receipt: Path | None, dry_run: bool, actor: str, progress: bool, database_url: str
+) -> None:
+    """Validate FILE and load the outlet profiles in it, one change event per changed group.
+
+    Columns: fi_code, latitude, longitude, coord_system (wgs84/gcj02/bd09), accuracy_m,
+    business_types (keys or Chinese labels, ;-separated), opening_hours (e.g.
+    "Mo-Fr 09:00-17:00; Sa 09:00-12:00"), phone. An empty cell leaves that field as it is.
+    Exit codes: 0 all rows accepted, 1 some rows rejected, 2 the file is rejected.
+    """
+    from registry.profile_import import ProfileImportOptions, import_profiles
+
+    _run_import(
+        file,
+        ProfileImportOptions(actor=actor, dry_run=dry_run),
+        receipt,
+        database_url,
+        progress,
+        importer=import_profiles,
+    )
 
 
 def _one_line(exc: BaseException) -> str:

@@ -70,7 +70,26 @@ class ImportBatch(Base):
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     summary: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
-    receipt: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    options: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+
+
+class ImportIssue(Base):
+    """One line of a batch's error receipt (错误回执)."""
+
+    __tablename__ = "import_issue"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    batch_id: Mapped[int] = mapped_column(
+        ForeignKey("import_batch.id", ondelete="CASCADE"), index=True
+    )
+    row_no: Mapped[int | None] = mapped_column()
+    fi_code: Mapped[str | None] = mapped_column(Text)
+    column_name: Mapped[str | None] = mapped_column(Text)
+    rule_id: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(8))
+    value: Mapped[str | None] = mapped_column(Text)
+    message_zh: Mapped[str] = mapped_column(Text)
+    message_en: Mapped[str] = mapped_column(Text)
 
 
 class Institution(Base):

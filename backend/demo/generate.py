@@ -426,7 +426,12 @@ class _Generator:
             district = county.name.rstrip("区市县") if len(county.name) > 2 else county.name
             # About two thirds are sub-branches (支行/支公司/营业部); the rest are smaller
             # outlets under a sub-branch of the same county.
-            n_sub = count if entity.category == "securities" else max(1, round(count * 0.65))
+            if entity.category == "securities":
+                n_sub = count
+            elif "{place}" not in entity.branch_pattern:
+                n_sub = 1  # one 支公司 per county, named after it; the rest are 营销服务部
+            else:
+                n_sub = max(1, round(count * 0.65))
             subs: list[tuple[str, str]] = []
             for k in range(count):
                 is_sub = k < n_sub

@@ -46,21 +46,34 @@ def load_demo(
     sessions: sessionmaker[Session], data_dir: Path, *, progress: bool = False
 ) -> LoadCounts:
     with sessions() as session, session.begin():
-        with tqdm(unit=" rows", desc="registry", disable=not progress, leave=False,
-                  file=sys.stderr) as bar:
-            registry = import_registry(session, data_dir / "institutions.csv",
-                                       ImportOptions(actor=ACTOR), on_rows=bar.update)
-        with tqdm(unit=" rows", desc="profiles", disable=not progress, leave=False,
-                  file=sys.stderr) as bar:
-            profiles = import_profiles(session, data_dir / "profiles.csv",
-                                       ProfileImportOptions(actor=ACTOR), on_rows=bar.update)
+        with tqdm(
+            unit=" rows", desc="registry", disable=not progress, leave=False, file=sys.stderr
+        ) as bar:
+            registry = import_registry(
+                session,
+                data_dir / "institutions.csv",
+                ImportOptions(actor=ACTOR),
+                on_rows=bar.update,
+            )
+        with tqdm(
+            unit=" rows", desc="profiles", disable=not progress, leave=False, file=sys.stderr
+        ) as bar:
+            profiles = import_profiles(
+                session,
+                data_dir / "profiles.csv",
+                ProfileImportOptions(actor=ACTOR),
+                on_rows=bar.update,
+            )
         for result in (registry, profiles):
             if result.outcome != "accepted":
                 first = next((i for i in result.issues if i.severity == "error"), None)
                 raise DemoLoadError(
                     f"{result.source_name}: {result.summary.get('rejected')} rows rejected"
-                    + (f", e.g. row {first.row} {first.rule_id}: {first.message_en}"
-                       if first else "")
+                    + (
+                        f", e.g. row {first.row} {first.rule_id}: {first.message_en}"
+                        if first
+                        else ""
+                    )
                 )
     return LoadCounts(
         institutions=int(registry.summary["accepted"]),

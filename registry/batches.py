@@ -1,0 +1,115 @@
+"""Bookkeeping shared by every import: the batch row, its outcome, and its receipt lines."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from registry.formats import FileProblem
+from registry.receipts import receipt_document, store_issues, summarise
+from registry.rules import Issue, issue
+
+Outcome = Literal["accepted", "partial", "rejected"]
+EXIT_CODES: dict[Outcome, int] = {"accepted": 0, "partial": 1, "rejected": 2}
+
+
+@dataclass
+class ImportResult:
+    """What an import did; `exit_code` is the CLI's (0 all accepted, 1 some, 2 none)."""
+
+    outcome: Outcome
+    source_name: str
+    source_sha256: str
+    batch_id: int | None
+    summary: dict[str, Any]
+    issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.outcome]
+
+    def receipt(self) -> dict[str, Any]:
+        return receipt_document(
+            batch_id=self.batch_id,
+            source_name=self.source_name,
+            source_sha256=self.source_sha256,
+            summary=self.summary,
+            issues=self.issues,
+        )
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def problem_issue(problem: FileProblem) -> Issue:
+    return issue(
+        problem.rule_id,
+        row=problem.row,
+        column=problem.column,
+        value=problem.value,
+        expected=f"（{problem.detail}）" if problem.detail else "",
+        severity=problem.severity,
+    )
+
+
+def problem_issues(problems: list[FileProblem], start: int = 0) -> list[Issue]:
+    """Issues for `problems[start:]`: reading rows can find more problems than opening did."""
+    return [problem_issue(p) for p in problems[start:]]
+
+
+def file_rejected(issues: list[Issue]) -> bool:
+    """A file- or header-level error: no row can be trusted."""
+    return any(i.severity == "error" and i.rule_id.startswith(("FILE-", "HDR-")) for i in issues)
+
+
+def decide(rows_read: int, accepted: int, rejected_file: bool) -> Outcome:
+    if rejected_file or accepted == 0:
+        return "rejected"
+    return "accepted" if accepted == rows_read else "partial"
+
+
+def new_batch(
+    session: Session, kind: str, name: str, sha: str, actor: str, options: dict[str, Any]
+) -> int:
+    return int(
+        session.execute(
+            text(
+                "INSERT INTO import_batch (kind, source_name, source_sha256, actor, status, "
+                "summary, options) VALUES (:k, :n, :s, :a, 'running', '{}', CAST(:o AS jsonb)) "
+                "RETURNING id"
+            ),
+            {"k": kind, "n": name, "s": sha, "a": actor, "o": json.dumps(options)},
+        ).scalar_one()
+    )
+
+
+def finish(
+    session: Session, result: ImportResult, rows_read: int, accepted: int, counts: dict[str, int]
+) -> None:
+    """Fill in the summary and, when a batch was written, store it with its receipt lines."""
+    result.summary = summarise(rows_read, accepted, result.issues, counts, result.outcome)
+    if result.batch_id is None:
+        return
+    session.execute(
+        text(
+            "UPDATE import_batch SET status = :st, finished_at = now(), "
+            "summary = CAST(:su AS jsonb) WHERE id = :id"
+        ),
+        {
+            "st": result.outcome,
+            "su": json.dumps(result.summary, ensure_ascii=False),
+            "id": result.batch_id,
+        },
+    )
+    store_issues(session, result.batch_id, result.issues)

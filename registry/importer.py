@@ -1,0 +1,235 @@
+"""Registry sync: validate a submitted file, then load its valid rows in one transaction.
+
+The steps, each in a module of its own:
+  open and decode the file (`registry.formats`) → check each record as it streams past
+  (`registry.record_checks`) → COPY every row into a temporary stage → cross-record and
+  load rules in SQL (`registry.cross_checks`) → upsert what changed, with a change event
+  for every insert and change → the error receipt, stored with the batch (`registry.receipts`).
+
+Everything happens in the caller's transaction: if anything fails or the user
+presses Ctrl-C, the rollback leaves the registry exactly as it was. Only a
+file-level rejection commits something: the batch and its receipt, so the
+sender can look the refusal up later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from registry.batches import (
+    ImportResult,
+    decide,
+    file_rejected,
+    file_sha256,
+    finish,
+    new_batch,
+    problem_issues,
+)
+from registry.bulk import copy_rows
+from registry.cross_checks import (
+    STAGE_COLUMNS,
+    STAGE_TABLE,
+    CheckOptions,
+    create_stage,
+    index_stage,
+    run_cross_checks,
+)
+from registry.formats import open_submission
+from registry.record_checks import DATA_COLUMNS, REGISTRY_COLUMNS, check_record, today_in_china
+from registry.rules import Issue, issue
+
+COMPARED = (*(c for c in DATA_COLUMNS if c != "fi_code"), "category")
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    strict: bool = False
+    revoke_missing: bool = False
+    jurisdiction: str | None = None
+    allow_reactivation: bool = False
+    actor: str = "registry-sync"
+    dry_run: bool = False  # validate only: nothing is written
+
+
+def _stage_rows(
+    rows: Iterator[tuple[int, dict[str, str]]], issues: list[Issue]
+) -> Iterator[list[Any]]:
+    for row_no, raw in rows:
+        checked = check_record(raw, row_no)
+        issues.extend(checked.issues)
+        v = checked.values
+        yield [
+            row_no,
+            v["fi_code"],
+            v["name"],
+            v["short_name"],
+            checked.category,
+            v["legal_entity_code"],
+            v["parent_code"],
+            v["level"],
+            v["region_code"],
+            v["address"],
+            v["postcode"],
+            v["phone"],
+            v["licence_no"],
+            v["uscc"],
+            v["status"],
+            checked.established_on,
+            checked.revoked_on,
+            not checked.has_errors,
+        ]
+
+
+def import_registry(
+    session: Session,
+    path: Path,
+    options: ImportOptions = ImportOptions(),
+    *,
+    on_rows: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """Validate `path` and (unless a dry run or rejected) load it; the caller commits."""
+    opened = open_submission(path, REGISTRY_COLUMNS)
+    issues = problem_issues(opened.problems)
+    seen_problems = len(opened.problems)
+    result = ImportResult("rejected", path.name, file_sha256(path), None, {}, issues)
+
+    if not file_rejected(issues):
+        create_stage(session)
+        copy_rows(
+            session,
+            STAGE_TABLE,
+            STAGE_COLUMNS,
+            _stage_rows(opened.rows(), issues),
+            on_chunk=on_rows,
+        )
+        issues += problem_issues(opened.problems, seen_problems)
+        if opened.data_rows_seen == 0:
+            issues.append(issue("FILE-EMPTY", value="no data rows / 没有数据行"))
+    rows_read = opened.data_rows_seen
+    accepted = 0
+    rejected = file_rejected(issues)
+    if not rejected:
+        index_stage(session)
+        issues += run_cross_checks(
+            session,
+            CheckOptions(
+                allow_reactivation=options.allow_reactivation, jurisdiction=options.jurisdiction
+            ),
+        )
+        accepted = session.execute(
+            text(f"SELECT count(*) FROM {STAGE_TABLE} WHERE ok")
+        ).scalar_one()
+        if options.strict and any(i.severity == "error" for i in issues):
+            rejected, accepted = True, 0
+    result.outcome = decide(rows_read, accepted, rejected)
+
+    counts: dict[str, int] = {"inserted": 0, "updated": 0, "unchanged": 0, "revoked_missing": 0}
+    if not options.dry_run:
+        result.batch_id = new_batch(
+            session,
+            "registry",
+            result.source_name,
+            result.source_sha256,
+            options.actor,
+            _options_dict(options),
+        )
+        if result.outcome != "rejected":
+            counts.update(_load(session, result.batch_id, options))
+            counts["unchanged"] = accepted - counts["inserted"] - counts["updated"]
+    finish(session, result, rows_read, accepted, counts)
+    return result
+
+
+def _options_dict(options: ImportOptions) -> dict[str, Any]:
+    return {
+        "strict": options.strict,
+        "revoke_missing": options.revoke_missing,
+        "jurisdiction": options.jurisdiction,
+        "allow_reactivation": options.allow_reactivation,
+    }
+
+
+def _json_object(alias: str, columns: tuple[str, ...]) -> str:
+    return "jsonb_build_object(" + ", ".join(f"'{c}', {alias}.{c}" for c in columns) + ")"
+
+
+# Only rows whose data differ are written (so a re-import is a no-op), and
+# every written row gets a change event holding just the fields that changed.
+_UPSERT = f"""
+WITH src AS (
+    SELECT * FROM {STAGE_TABLE} WHERE ok
+), old AS (
+    SELECT i.* FROM institution i JOIN src USING (fi_code)
+), up AS (
+    INSERT INTO institution AS t (fi_code, {", ".join(COMPARED)}, batch_id, updated_at)
+    SELECT fi_code, {", ".join(COMPARED)}, :batch, now() FROM src
+    ON CONFLICT (fi_code) DO UPDATE SET
+        {", ".join(f"{c} = excluded.{c}" for c in COMPARED)},
+        batch_id = excluded.batch_id, updated_at = now()
+    WHERE ({", ".join(f"t.{c}" for c in COMPARED)})
+          IS DISTINCT FROM ({", ".join(f"excluded.{c}" for c in COMPARED)})
+    RETURNING t.*
+), ev AS (
+    INSERT INTO change_event (entity, fi_code, before, after, actor, channel, batch_id)
+    SELECT 'institution', up.fi_code,
+           CASE WHEN old.fi_code IS NULL THEN NULL ELSE d.before END,
+           CASE WHEN old.fi_code IS NULL THEN {_json_object("up", COMPARED)} ELSE d.after END,
+           :actor, 'registry_sync', :batch
+    FROM up LEFT JOIN old USING (fi_code)
+    LEFT JOIN LATERAL (
+        SELECT jsonb_object_agg(o.key, o.value) AS before, jsonb_object_agg(n.key, n.value) AS after
+        FROM jsonb_each({_json_object("old", COMPARED)}) o
+        JOIN jsonb_each({_json_object("up", COMPARED)}) n USING (key)
+        WHERE o.value IS DISTINCT FROM n.value
+    ) d ON old.fi_code IS NOT NULL
+    RETURNING before IS NULL AS inserted
+)
+SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM ev
+"""
+
+# New places the public can visit get an empty profile: staff must still supply
+# position, business types and photo (they become upload tasks).
+_NEW_PROFILES = """
+INSERT INTO outlet_profile (institution_id, business_types, service_links, provenance)
+SELECT i.id, '{}', '[]', '{}' FROM institution i
+WHERE i.batch_id = :batch AND i.level IN ('sub_branch', 'outlet') AND i.status = 'active'
+ON CONFLICT (institution_id) DO NOTHING
+"""
+
+_REVOKE_MISSING = f"""
+WITH gone AS (
+    UPDATE institution i SET status = 'revoked', revoked_on = :today, batch_id = :batch,
+           updated_at = now()
+    WHERE i.status = 'active' AND i.region_code LIKE :prefix
+      AND NOT EXISTS (SELECT 1 FROM {STAGE_TABLE} s WHERE s.fi_code = i.fi_code)
+    RETURNING i.fi_code
+), ev AS (
+    INSERT INTO change_event (entity, fi_code, before, after, actor, channel, batch_id)
+    SELECT 'institution', fi_code, '{{"status": "active", "revoked_on": null}}'::jsonb,
+           jsonb_build_object('status', 'revoked', 'revoked_on', CAST(:today AS date)),
+           :actor, 'registry_sync', :batch
+    FROM gone RETURNING 1
+)
+SELECT count(*) FROM ev
+"""
+
+
+def _load(session: Session, batch_id: int, options: ImportOptions) -> dict[str, int]:
+    params = {"batch": batch_id, "actor": options.actor}
+    inserted, updated = session.execute(text(_UPSERT), params).one()
+    session.execute(text(_NEW_PROFILES), {"batch": batch_id})
+    revoked = 0
+    if options.revoke_missing and options.jurisdiction is not None:
+        today: date = today_in_china()
+        revoked = session.execute(
+            text(_REVOKE_MISSING),
+            {**params, "today": today, "prefix": options.jurisdiction + "%"},
+        ).scalar_one()
+    return {"inserted": int(inserted), "updated": int(updated), "revoked_missing": int(revoked)}
