@@ -9,6 +9,7 @@ nothing here rejects a code for its 14th character.
 from __future__ import annotations
 
 import re
+from operator import mul
 
 # --- fi_code (金融机构编码), 14 characters ---------------------------------------------
 
@@ -105,7 +106,8 @@ USCC_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{18}$")
 
 def uscc_check_char(first17: str) -> str:
     """The 18th character for the first 17 (upper-case) characters."""
-    total = sum(_USCC_VALUE[ch] * w for ch, w in zip(first17, _USCC_WEIGHTS, strict=True))
+    # map() keeps the loop in C: this runs for every row of a 200,000-row import
+    total = sum(map(mul, map(_USCC_VALUE.__getitem__, first17), _USCC_WEIGHTS))
     return USCC_ALPHABET[(31 - total % 31) % 31]
 
 
@@ -118,10 +120,9 @@ def uscc_problems(uscc: str) -> list[str]:
         bad = sorted({ch for ch in code if ch not in _USCC_VALUE})
         return [f"characters {''.join(bad)!r} are not allowed (no I, O, S, V, Z)"]
     problems = []
-    if code[17] != uscc_check_char(code[:17]):
-        problems.append(
-            f"check character should be {uscc_check_char(code[:17])!r}, got {code[17]!r}"
-        )
+    expected = uscc_check_char(code[:17])
+    if code[17] != expected:
+        problems.append(f"check character should be {expected!r}, got {code[17]!r}")
     body = code[8:17]
     if org_code_problems(body):
         problems.append(f"organisation code part {body!r} has a wrong check character")
@@ -131,16 +132,18 @@ def uscc_problems(uscc: str) -> list[str]:
 # --- Organisation code (组织机构代码, GB 11714-1997), 9 characters -------------------------
 
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+_ORG_VALUE = {ch: int(ch, 36) for ch in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
+_ORG_RE = re.compile(r"[0-9A-Z]{8}[0-9X]")
 
 
 def org_code_check_char(body8: str) -> str:
-    total = sum(int(ch, 36) * w for ch, w in zip(body8, _ORG_WEIGHTS, strict=True))
+    total = sum(map(mul, map(_ORG_VALUE.__getitem__, body8), _ORG_WEIGHTS))
     check = 11 - total % 11
     return {10: "X", 11: "0"}.get(check, str(check))
 
 
 def org_code_problems(code: str) -> list[str]:
-    if not re.fullmatch(r"[0-9A-Z]{8}[0-9X]", code):
+    if not _ORG_RE.fullmatch(code):
         return ["must be 8 digits or capital letters and a check digit or X"]
     expected = org_code_check_char(code[:8])
     return [] if code[8] == expected else [f"check character should be {expected!r}"]

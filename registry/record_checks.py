@@ -156,7 +156,8 @@ def normalise_phone(text: str) -> str | None:
 def check_record(raw: dict[str, str], row: int | None = None) -> CheckedRecord:
     """Field and record rules for one registry record (values already stripped)."""
     issues: list[Issue] = []
-    values: dict[str, str | None] = {k: (raw.get(k) or "").strip() or None for k in DATA_COLUMNS}
+    # The reader (registry.formats) hands over stripped text, "" for empty cells.
+    values: dict[str, str | None] = {k: raw.get(k) or None for k in DATA_COLUMNS}
     code = values["fi_code"] or ""
 
     def add(
