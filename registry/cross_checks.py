@@ -71,6 +71,7 @@ def index_stage(session: Session) -> None:
 class CheckOptions:
     allow_reactivation: bool = False
     jurisdiction: str | None = None  # region-code prefix of a full snapshot
+    revoke_missing: bool = False  # stored records of the jurisdiction absent from the file go
 
 
 # Each query returns (row_no, fi_code, value, expected) for rows that break the rule.
@@ -124,8 +125,7 @@ _QUERIES: list[tuple[str, str]] = [
         SELECT s.row_no, s.fi_code, s.legal_entity_code, ''
         FROM {STAGE_TABLE} s
         WHERE s.ok AND s.legal_entity_code IS NOT NULL AND s.legal_entity_code <> s.fi_code
-          AND NOT EXISTS (SELECT 1 FROM {STAGE_TABLE} p
-                          WHERE p.fi_code = s.legal_entity_code AND p.ok)
+          AND NOT EXISTS (SELECT 1 FROM {STAGE_TABLE} p WHERE p.fi_code = s.legal_entity_code)
           AND NOT EXISTS (SELECT 1 FROM institution i WHERE i.fi_code = s.legal_entity_code)
     """,
     ),
@@ -190,24 +190,53 @@ _PARENT_QUERIES: list[tuple[str, str]] = [
 ]
 
 # Walk up from every accepted row; the stored registry is acyclic (only checked
-# data enters it), so a cycle must pass through a row of this file.
+# data enters it), so a cycle must pass through a row of this file. The walk
+# carries no path (building arrays for 200,000 walks costs more than the walk);
+# the few cycles found are spelled out afterwards by _CYCLE_PATHS.
 _CYCLES = f"""
-    WITH RECURSIVE walk(start_row, start_code, cur, path, depth) AS (
-        SELECT s.row_no, s.fi_code, s.parent_code, ARRAY[s.fi_code], 1
+    WITH RECURSIVE walk(start_row, start_code, cur, depth) AS (
+        SELECT s.row_no, s.fi_code, s.parent_code, 1
         FROM {STAGE_TABLE} s WHERE s.ok AND s.parent_code IS NOT NULL
       UNION ALL
         SELECT w.start_row, w.start_code,
                COALESCE(sp.parent_code, CASE WHEN sp.fi_code IS NULL THEN ip.parent_code END),
-               w.path || w.cur, w.depth + 1
+               w.depth + 1
         FROM walk w
         LEFT JOIN {STAGE_TABLE} sp ON sp.fi_code = w.cur AND sp.ok
         LEFT JOIN institution ip ON ip.fi_code = w.cur
-        WHERE w.cur IS NOT NULL AND w.cur <> w.start_code AND w.depth < 64
-          AND NOT (w.cur = ANY(w.path[2:]))
+        WHERE w.cur IS NOT NULL AND w.cur <> w.start_code AND w.depth < 32
           AND (sp.fi_code IS NOT NULL OR ip.fi_code IS NOT NULL)
     )
-    SELECT start_row, start_code, array_to_string(path || cur, ' → '), ''
-    FROM walk WHERE cur = start_code
+    SELECT start_row, start_code FROM walk WHERE cur = start_code
+"""
+
+_CYCLE_PATHS = f"""
+    WITH RECURSIVE walk(start_code, cur, path) AS (
+        SELECT s.fi_code, s.parent_code, ARRAY[s.fi_code]
+        FROM {STAGE_TABLE} s WHERE s.ok AND s.fi_code = ANY(:codes)
+      UNION ALL
+        SELECT w.start_code,
+               COALESCE(sp.parent_code, CASE WHEN sp.fi_code IS NULL THEN ip.parent_code END),
+               w.path || w.cur
+        FROM walk w
+        LEFT JOIN {STAGE_TABLE} sp ON sp.fi_code = w.cur AND sp.ok
+        LEFT JOIN institution ip ON ip.fi_code = w.cur
+        WHERE w.cur <> w.start_code AND cardinality(w.path) < 32
+    )
+    SELECT start_code, array_to_string(path || cur, ' → ') FROM walk WHERE cur = start_code
+"""
+
+# Revoking a stored parent must not leave active stored children under it, unless
+# this batch revokes them too (they are in the file, or --revoke-missing takes them).
+_ACTIVE_CHILDREN = f"""
+    SELECT s.row_no, s.fi_code, s.fi_code,
+           count(*) || '：' || string_agg(c.fi_code, ', ' ORDER BY c.fi_code)
+    FROM {STAGE_TABLE} s
+    JOIN institution c ON c.parent_code = s.fi_code AND c.status = 'active'
+    WHERE s.ok AND s.status = 'revoked'
+      AND NOT EXISTS (SELECT 1 FROM {STAGE_TABLE} sc WHERE sc.fi_code = c.fi_code)
+      AND NOT (CAST(:revoke_missing AS boolean) AND c.region_code LIKE :prefix)
+    GROUP BY s.row_no, s.fi_code
 """
 
 _MISSING = f"""
@@ -223,7 +252,7 @@ def _run(
     session: Session,
     rule_id: str,
     sql: str,
-    params: dict[str, str] | None = None,
+    params: dict[str, object] | None = None,
 ) -> list[Issue]:
     found = [
         issue(
@@ -258,7 +287,44 @@ _COLUMN = {
     "XRC-LEVEL-ORDER": "level",
     "XRC-CODE-PREFIX": "fi_code",
     "XRC-HIERARCHY-CYCLE": "parent_code",
+    "LOAD-ACTIVE-CHILDREN": "status",
 }
+
+
+def _cycles(session: Session) -> list[Issue]:
+    starts = session.execute(text(_CYCLES)).all()
+    if not starts:
+        return []
+    paths: dict[str, str] = dict(
+        session.execute(text(_CYCLE_PATHS), {"codes": [code for _, code in starts]}).tuples().all()
+    )
+    found = [
+        issue(
+            "XRC-HIERARCHY-CYCLE",
+            row=row,
+            fi_code=code,
+            column="parent_code",
+            value=paths.get(code, code),
+        )
+        for row, code in starts
+    ]
+    session.execute(
+        text(f"UPDATE {STAGE_TABLE} SET ok = false WHERE row_no = ANY(:rows)"),
+        {"rows": [row for row, _ in starts]},
+    )
+    return found
+
+
+def _cascade(session: Session) -> list[Issue]:
+    """A rejected parent takes its children (and theirs) with it, unless it is stored already.
+
+    A row whose legal entity is refused goes the same way: XRC-LEGAL-ENTITY keeps the legal
+    entity at the top of the row's parent chain, so XRC-LEGAL-MISSING leaves that to this.
+    """
+    issues: list[Issue] = []
+    while cascade := _run(session, "XRC-PARENT-REJECTED", _PARENT_REJECTED):
+        issues += cascade
+    return issues
 
 
 def run_cross_checks(session: Session, options: CheckOptions) -> list[Issue]:
@@ -269,15 +335,20 @@ def run_cross_checks(session: Session, options: CheckOptions) -> list[Issue]:
             issues += _run(session, "LOAD-REACTIVATED", sql)
             continue
         issues += _run(session, rule_id, sql)
-    # A rejected parent takes its children (and theirs) with it, unless it is stored already.
-    while True:
-        cascade = _run(session, "XRC-PARENT-REJECTED", _PARENT_REJECTED)
-        issues += cascade
-        if not cascade:
-            break
+    issues += _cascade(session)
     for rule_id, sql in _PARENT_QUERIES:
         issues += _run(session, rule_id, sql)
-    issues += _run(session, "XRC-HIERARCHY-CYCLE", _CYCLES)
+    issues += _cycles(session)
+    issues += _run(
+        session,
+        "LOAD-ACTIVE-CHILDREN",
+        _ACTIVE_CHILDREN,
+        {
+            "revoke_missing": options.revoke_missing and options.jurisdiction is not None,
+            "prefix": (options.jurisdiction or "") + "%",
+        },
+    )
+    issues += _cascade(session)  # rows refused since then must not leave orphans behind
     if options.jurisdiction is not None:
         issues += _run(session, "LOAD-MISSING", _MISSING, {"prefix": options.jurisdiction + "%"})
     return issues

@@ -27,9 +27,9 @@ from registry.batches import (
     ImportResult,
     decide,
     file_rejected,
-    file_sha256,
     finish,
     new_batch,
+    open_checked,
     problem_issues,
 )
 from registry.bulk import copy_rows
@@ -41,7 +41,6 @@ from registry.cross_checks import (
     index_stage,
     run_cross_checks,
 )
-from registry.formats import open_submission
 from registry.record_checks import DATA_COLUMNS, REGISTRY_COLUMNS, check_record, today_in_china
 from registry.rules import Issue, issue
 
@@ -56,6 +55,22 @@ class ImportOptions:
     allow_reactivation: bool = False
     actor: str = "registry-sync"
     dry_run: bool = False  # validate only: nothing is written
+
+    def __post_init__(self) -> None:
+        # The jurisdiction becomes a LIKE prefix: "" or "%" would make the whole registry
+        # "missing" from the file, and --revoke-missing would revoke all of it.
+        if self.jurisdiction is not None and not valid_jurisdiction(self.jurisdiction):
+            raise ValueError(
+                f"jurisdiction must be a region-code prefix of 2 to 6 digits, "
+                f"got {self.jurisdiction!r}"
+            )
+        if self.revoke_missing and self.jurisdiction is None:
+            raise ValueError("revoke_missing needs a jurisdiction (the snapshot's region prefix)")
+
+
+def valid_jurisdiction(prefix: str) -> bool:
+    """A region-code prefix: province (32), prefecture (3201) or county (320102)."""
+    return prefix.isascii() and prefix.isdigit() and 2 <= len(prefix) <= 6
 
 
 def _stage_rows(
@@ -95,10 +110,10 @@ def import_registry(
     on_rows: Callable[[int], None] | None = None,
 ) -> ImportResult:
     """Validate `path` and (unless a dry run or rejected) load it; the caller commits."""
-    opened = open_submission(path, REGISTRY_COLUMNS)
+    opened, sha256 = open_checked(path, REGISTRY_COLUMNS)
     issues = problem_issues(opened.problems)
     seen_problems = len(opened.problems)
-    result = ImportResult("rejected", path.name, file_sha256(path), None, {}, issues)
+    result = ImportResult("rejected", path.name, sha256, None, {}, issues)
 
     if not file_rejected(issues):
         create_stage(session)
@@ -120,7 +135,9 @@ def import_registry(
         issues += run_cross_checks(
             session,
             CheckOptions(
-                allow_reactivation=options.allow_reactivation, jurisdiction=options.jurisdiction
+                allow_reactivation=options.allow_reactivation,
+                jurisdiction=options.jurisdiction,
+                revoke_missing=options.revoke_missing,
             ),
         )
         accepted = session.execute(

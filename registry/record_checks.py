@@ -75,8 +75,9 @@ DATA_COLUMNS = tuple(c.key for c in REGISTRY_COLUMNS)
 TEXT_LIMITS = {"name": 200, "short_name": 100, "address": 300, "phone": 200}
 
 _FI_CODE = re.compile(r"^[A-Z][0-9]{13}$")
-_LANDLINE = re.compile(r"^(?:\(0\d{2,3}\)|0\d{2,3}-?)\d{7,8}(?:-\d{1,6})?$")
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+# re.ASCII: \d would also take full-width and other Unicode digits, and store them.
+_LANDLINE = re.compile(r"^(?:\(0\d{2,3}\)|0\d{2,3}-?)\d{7,8}(?:-\d{1,6})?$", re.ASCII)
+_MOBILE = re.compile(r"^1[3-9]\d{9}$", re.ASCII)
 _PHONE_SPLIT = re.compile(r"[;；,，、/]\s*")
 _DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%Y/%m/%d")
 
@@ -225,7 +226,7 @@ def check_record(raw: dict[str, str], row: int | None = None) -> CheckedRecord:
     if level in VISITED_LEVELS:
         required.append("address")
     for key in required:
-        if values[key] is None and raw.get(key, "").strip() == "":
+        if values[key] is None and not raw.get(key):  # not an unknown level or status
             add("FLD-REQUIRED", key)
 
     region = values["region_code"]
@@ -239,11 +240,15 @@ def check_record(raw: dict[str, str], row: int | None = None) -> CheckedRecord:
         add("FLD-REGION-VALUE", "region_code", region, hint)
 
     postcode = values["postcode"]
-    if postcode is not None and not (len(postcode) == 6 and postcode.isdigit()):
+    if postcode is not None and not (
+        len(postcode) == 6 and postcode.isascii() and postcode.isdigit()
+    ):
         add("FLD-POSTCODE-FORMAT", "postcode", postcode)
 
     phone = values["phone"]
     if phone is not None:
+        if len(phone) > TEXT_LIMITS["phone"]:
+            add("FLD-TEXT-LENGTH", "phone", str(len(phone)), str(TEXT_LIMITS["phone"]))
         normal_phone = normalise_phone(phone)
         if normal_phone is None:
             add("FLD-PHONE-FORMAT", "phone", phone)

@@ -350,6 +350,14 @@ _rule(
     "{value} re-activated from revoked, as requested",
 )
 _rule(
+    "LOAD-ACTIVE-CHILDREN",
+    "load",
+    "error",
+    "机构 {value} 被撤销，但库中仍有正常状态的下级机构 {expected}；请同时撤销或迁移它们",
+    "{value} is revoked but stored active children remain under it ({expected}); revoke or "
+    "move them in the same file",
+)
+_rule(
     "LOAD-MISSING",
     "load",
     "warning",
