@@ -200,7 +200,20 @@ def registry_rules(fmt: str) -> None:
     """List every validation rule: id, level, severity and message."""
     from registry.rules_doc import render_rules
 
-    click.echo(render_rules(fmt))
+    rendered = render_rules(fmt)
+    # The markdown already ends in a newline: `... --format markdown > docs/rules.md` must
+    # write exactly what the docs test compares with.
+    click.echo(rendered, nl=not rendered.endswith("\n"))
+
+
+# Exit codes of a run that produced no outcome, so that a script never mistakes a crash
+# or a Ctrl-C for "some rows rejected" (1) or "file rejected" (2).
+EXIT_FAILED = 3  # the database failed; the transaction was rolled back
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT; rolled back
+
+
+class ImportFailedError(click.ClickException):
+    exit_code = EXIT_FAILED
 
 
 IMPORT_FILE = click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -226,6 +239,9 @@ def _run_import(
     from registry.importer import import_registry
     from registry.receipts import write_receipt
 
+    if receipt is not None and not receipt.parent.is_dir():
+        # Checked first: failing to write the receipt after the commit would look like a crash.
+        raise click.BadParameter(f"no directory {receipt.parent}", param_hint="--receipt")
     run = importer or import_registry
     engine = make_engine(database_url, statement_timeout_ms=0)
     sessions = make_sessionmaker(engine)
@@ -245,8 +261,11 @@ def _run_import(
                 session.rollback()
             else:
                 session.commit()
+    except KeyboardInterrupt:
+        click.echo("interrupted: rolled back, nothing was written", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     except OperationalError as exc:
-        raise click.ClickException(_one_line(exc)) from exc
+        raise ImportFailedError(f"{_one_line(exc)} (rolled back, nothing was written)") from exc
     finally:
         engine.dispose()
     document = result.receipt()
@@ -289,12 +308,21 @@ def _print_summary(summary: dict[str, Any], issues: list[Any], batch_id: int | N
     click.echo("\n".join(lines), err=True)
 
 
+def _region_prefix(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from registry.importer import valid_jurisdiction
+
+    if value is not None and not valid_jurisdiction(value):
+        raise click.BadParameter("a region-code prefix of 2 to 6 digits, e.g. 32 or 3201")
+    return value
+
+
 @registry.command("validate")
 @IMPORT_FILE
 @RECEIPT_OPTION
 @click.option(
     "--jurisdiction",
     metavar="REGION_PREFIX",
+    callback=_region_prefix,
     help="Treat FILE as a full snapshot of this region-code prefix (e.g. 32 or 3201) "
     "and report stored records missing from it.",
 )
@@ -305,7 +333,8 @@ def registry_validate(
 ) -> None:
     """Check FILE against every rule without writing anything.
 
-    Exit codes: 0 all rows valid, 1 some rows would be rejected, 2 the file is rejected.
+    Exit codes: 0 all rows valid, 1 some rows would be rejected, 2 the file is rejected
+    (3 the database failed, 130 interrupted).
     """
     from registry.importer import ImportOptions
 
@@ -325,6 +354,7 @@ def registry_validate(
 @click.option(
     "--jurisdiction",
     metavar="REGION_PREFIX",
+    callback=_region_prefix,
     help="FILE is a full snapshot of this region-code prefix: report stored records "
     "missing from it.",
 )
@@ -359,16 +389,13 @@ def registry_import(
 ) -> None:
     """Validate FILE and load its valid rows in one transaction.
 
-    Exit codes: 0 all rows accepted, 1 some rows rejected, 2 the file is rejected.
+    Exit codes: 0 all rows accepted, 1 some rows rejected, 2 the file is rejected
+    (3 the database failed, 130 interrupted: nothing is written).
     """
     from registry.importer import ImportOptions
 
     if revoke_missing and not jurisdiction:
         raise click.UsageError("--revoke-missing needs --jurisdiction (the snapshot's region)")
-    if jurisdiction is not None and not (jurisdiction.isdigit() and 2 <= len(jurisdiction) <= 6):
-        raise click.BadParameter(
-            "a region-code prefix of 2 to 6 digits, e.g. 32 or 3201", param_hint="--jurisdiction"
-        )
     options = ImportOptions(
         strict=strict,
         revoke_missing=revoke_missing,
@@ -391,8 +418,11 @@ def registry_history(fi_code: str, limit: int, database_url: str) -> None:
     from registry.history import history_query
 
     sessions = make_sessionmaker(make_engine(database_url))
-    with sessions() as session:
-        events = session.scalars(history_query(fi_code).limit(limit)).all()
+    try:
+        with sessions() as session:
+            events = session.scalars(history_query(fi_code).limit(limit)).all()
+    except OperationalError as exc:
+        raise click.ClickException(_one_line(exc)) from exc
     if not events:
         raise click.ClickException(f"no history for {fi_code}")
     for ev in events:
@@ -432,7 +462,8 @@ def profiles_import(
     Columns: fi_code, latitude, longitude, coord_system (wgs84/gcj02/bd09), accuracy_m,
     business_types (keys or Chinese labels, ;-separated), opening_hours (e.g.
     "Mo-Fr 09:00-17:00; Sa 09:00-12:00"), phone. An empty cell leaves that field as it is.
-    Exit codes: 0 all rows accepted, 1 some rows rejected, 2 the file is rejected.
+    Exit codes: 0 all rows accepted, 1 some rows rejected, 2 the file is rejected
+    (3 the database failed, 130 interrupted: nothing is written).
     """
     from registry.profile_import import ProfileImportOptions, import_profiles
 

@@ -27,7 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import report, scratch_database  # noqa: E402
+from bench.common import report, scratch_database
 
 
 def _step(kind: str, url: str, path: str, queue: Any) -> None:
@@ -99,7 +99,10 @@ def main() -> None:
 
     from backend.demo.generate import generate
 
-    with tempfile.TemporaryDirectory(prefix="bf-bench-") as tmp, scratch_database("registry") as url:
+    with (
+        tempfile.TemporaryDirectory(prefix="bf-bench-") as tmp,
+        scratch_database("registry") as url,
+    ):
         data = Path(tmp)
         generate(data, outlets=int(args.rows * 0.99), seed=1)
         inst = data / "institutions.csv"
@@ -117,21 +120,34 @@ def main() -> None:
     assert val_summary["rejected"] == 0 and imp_summary["inserted"] == n_rows
     assert re_summary["inserted"] == 0 and re_summary["updated"] == 0
     rate = n_rows / t_val
-    report([
-        ("institution rows", f"{n_rows:,}"),
-        ("baseline: bare COPY", f"{t_copy:.1f} s ({n_rows / t_copy:,.0f} rows/s)"),
-        ("validate (no writes)", f"{t_val:.1f} s ({rate:,.0f} rows/s; goal >= 20,000)"
-         f"  {t_val / t_copy:.1f}x bare COPY"),
-        ("first import", f"{t_imp:.1f} s ({n_rows / t_imp:,.0f} rows/s; goal < 60 s)"
-         f"  {t_imp / t_copy:.1f}x bare COPY"),
-        ("re-import (no-op)", f"{t_re:.1f} s = {t_re / t_imp:.2f} of the first import"
-         " (goal < 0.33)"),
-        ("profile import", f"{t_prof:.1f} s ({prof_summary['rows_read'] / t_prof:,.0f} rows/s)"),
-        ("peak RSS validate 1/4 file", f"{mem_q:,.0f} MB ({t_val_q:.1f} s)"),
-        ("peak RSS validate full file", f"{mem_val:,.0f} MB"),
-        ("peak RSS import / re-import", f"{mem_imp:,.0f} MB / {mem_re:,.0f} MB"),
-        ("peak RSS profile import", f"{mem_prof:,.0f} MB"),
-    ])
+    report(
+        [
+            ("institution rows", f"{n_rows:,}"),
+            ("baseline: bare COPY", f"{t_copy:.1f} s ({n_rows / t_copy:,.0f} rows/s)"),
+            (
+                "validate (no writes)",
+                f"{t_val:.1f} s ({rate:,.0f} rows/s; goal >= 20,000)"
+                f"  {t_val / t_copy:.1f}x bare COPY",
+            ),
+            (
+                "first import",
+                f"{t_imp:.1f} s ({n_rows / t_imp:,.0f} rows/s; goal < 60 s)"
+                f"  {t_imp / t_copy:.1f}x bare COPY",
+            ),
+            (
+                "re-import (no-op)",
+                f"{t_re:.1f} s = {t_re / t_imp:.2f} of the first import (goal < 0.33)",
+            ),
+            (
+                "profile import",
+                f"{t_prof:.1f} s ({prof_summary['rows_read'] / t_prof:,.0f} rows/s)",
+            ),
+            ("peak RSS validate 1/4 file", f"{mem_q:,.0f} MB ({t_val_q:.1f} s)"),
+            ("peak RSS validate full file", f"{mem_val:,.0f} MB"),
+            ("peak RSS import / re-import", f"{mem_imp:,.0f} MB / {mem_re:,.0f} MB"),
+            ("peak RSS profile import", f"{mem_prof:,.0f} MB"),
+        ]
+    )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -11,7 +12,7 @@ from typing import Any, Literal
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from registry.formats import FileProblem
+from registry.formats import ColumnSpec, FileProblem, OpenedFile, open_submission
 from registry.receipts import receipt_document, store_issues, summarise
 from registry.rules import Issue, issue
 
@@ -44,12 +45,49 @@ class ImportResult:
         )
 
 
-def file_sha256(path: Path) -> str:
+def file_digest(path: Path) -> tuple[str, int | None]:
+    """The file's SHA-256 and the offset of its first NUL byte (None when it has none)."""
     digest = hashlib.sha256()
+    nul: int | None = None
+    offset = 0
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
-    return digest.hexdigest()
+            if nul is None and (at := block.find(b"\x00")) >= 0:
+                nul = offset + at
+            offset += len(block)
+    return digest.hexdigest(), nul
+
+
+def file_sha256(path: Path) -> str:
+    return file_digest(path)[0]
+
+
+def open_checked(path: Path, spec: Sequence[ColumnSpec]) -> tuple[OpenedFile, str]:
+    """Open a submission (`open_submission`) and hash it.
+
+    A NUL byte anywhere in CSV text rejects the file as binary data: opening only sniffs
+    the first 8 KB for them, and PostgreSQL text cannot hold one, so a NUL further down
+    would otherwise break the COPY and crash the import instead of being reported.
+    """
+    opened = open_submission(path, spec)
+    sha, nul = file_digest(path)
+    if (
+        nul is not None
+        and opened.kind == "csv"
+        and not any(p.severity == "error" for p in opened.problems)
+    ):
+        opened.problems.append(
+            FileProblem(
+                "FILE-TYPE",
+                "error",
+                None,
+                "binary data (NUL bytes), not CSV text",
+                None,
+                f"first NUL byte at offset {nul}",
+            )
+        )
+    return opened, sha
 
 
 def problem_issue(problem: FileProblem) -> Issue:

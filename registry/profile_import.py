@@ -32,14 +32,14 @@ from registry.batches import (
     ImportResult,
     decide,
     file_rejected,
-    file_sha256,
     finish,
     new_batch,
+    open_checked,
     problem_issues,
 )
 from registry.bulk import copy_rows, pg_array
 from registry.business_types import BUSINESS_TYPES, BY_KEY
-from registry.formats import ColumnSpec, open_submission
+from registry.formats import ColumnSpec
 from registry.hours import HoursError, parse_hours
 from registry.record_checks import normalise_phone
 from registry.rules import Issue, issue
@@ -377,17 +377,17 @@ def import_profiles(
     on_rows: Callable[[int], None] | None = None,
 ) -> ImportResult:
     """Validate and load a profile file; the caller commits (or rolls back a dry run)."""
-    opened = open_submission(path, PROFILE_COLUMNS)
+    opened, sha256 = open_checked(path, PROFILE_COLUMNS)
     issues = problem_issues(opened.problems)
     seen_problems = len(opened.problems)
-    result = ImportResult("rejected", path.name, file_sha256(path), None, {}, issues)
+    result = ImportResult("rejected", path.name, sha256, None, {}, issues)
     accepted = 0
     if not file_rejected(issues):
         session.execute(text(f"DROP TABLE IF EXISTS {STAGE}"))
         session.execute(
             text(f"""
             CREATE TEMP TABLE {STAGE} (row_no integer, fi_code text, lat float8, lng float8,
-                coord_system text, accuracy_m real, business_types text[], opening_hours jsonb,
+                coord_system text, accuracy_m float8, business_types text[], opening_hours jsonb,
                 phone text, has_position bool, has_types bool, has_hours bool, has_phone bool,
                 ok bool NOT NULL) ON COMMIT DROP""")
         )
