@@ -31,9 +31,14 @@ def copy_rows(
     *,
     on_chunk: Callable[[int], None] | None = None,
 ) -> int:
-    """COPY `rows` into `table`; None becomes NULL. Returns the number of rows."""
+    """COPY `rows` into `table`; None (and "") becomes NULL. Returns the number of rows.
+
+    CSV mode's NULL is the unquoted empty field, which the csv module writes for None and
+    "": no in-band marker, so any text a file brings (even a literal \\N) stays text. The
+    stored model has no empty strings anyway: every importer normalises "" to None.
+    """
     cursor = dbapi_connection(session).cursor()
-    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
+    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)"
     total = 0
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -52,7 +57,7 @@ def copy_rows(
         pending = 0
 
     for row in rows:
-        writer.writerow(["\\N" if v is None else v for v in row])
+        writer.writerow(row)
         pending += 1
         total += 1
         if pending >= CHUNK_ROWS:

@@ -295,9 +295,12 @@ def _cycles(session: Session) -> list[Issue]:
     starts = session.execute(text(_CYCLES)).all()
     if not starts:
         return []
-    paths: dict[str, str] = dict(
-        session.execute(text(_CYCLE_PATHS), {"codes": [code for _, code in starts]}).tuples().all()
-    )
+    paths: dict[str, str] = {
+        code: path
+        for code, path in session.execute(
+            text(_CYCLE_PATHS), {"codes": [code for _, code in starts]}
+        ).all()
+    }
     found = [
         issue(
             "XRC-HIERARCHY-CYCLE",

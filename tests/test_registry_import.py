@@ -888,3 +888,14 @@ def test_a_sync_that_revokes_an_outlet(db_session: Session, tmp_path: Path) -> N
     again = run_import(db_session, tmp_path / "back.csv", BASE, allow_reactivation=True)
     assert again.exit_code == 0 and [i.rule_id for i in again.issues] == ["LOAD-REACTIVATED"]
     assert institution(db_session, OUT).status == "active"
+
+
+def test_text_that_looks_like_a_copy_null_marker_stays_text(
+    db_session: Session, tmp_path: Path
+) -> None:
+    rows = changed(BASE, XJK, short_name="\\N", address="江苏省南京市玄武区\\N路1号")
+    result = run_import(db_session, tmp_path / "nulls.csv", rows)
+    assert result.outcome == "accepted", result.issues
+    xjk = stored(db_session)[XJK]
+    assert xjk["short_name"] == "\\N"
+    assert xjk["address"] == "江苏省南京市玄武区\\N路1号"
