@@ -41,6 +41,7 @@ STAGE_COLUMNS = (
     "established_on",
     "revoked_on",
     "ok",
+    "fingerprint",
 )
 LEVEL_RANK = {"head_office": 0, "branch": 1, "sub_branch": 2, "outlet": 3}
 
@@ -55,7 +56,7 @@ def create_stage(session: Session) -> None:
             row_no integer, fi_code text, name text, short_name text, category text,
             legal_entity_code text, parent_code text, level text, region_code text,
             address text, postcode text, phone text, licence_no text, uscc text, status text,
-            established_on date, revoked_on date, ok boolean NOT NULL
+            established_on date, revoked_on date, ok boolean NOT NULL, fingerprint text
         ) ON COMMIT DROP
     """)
     )
@@ -352,6 +353,11 @@ def run_cross_checks(session: Session, options: CheckOptions) -> list[Issue]:
         },
     )
     issues += _cascade(session)  # rows refused since then must not leave orphans behind
-    if options.jurisdiction is not None:
-        issues += _run(session, "LOAD-MISSING", _MISSING, {"prefix": options.jurisdiction + "%"})
-    return issues
+    return issues + missing_checks(session, options)
+
+
+def missing_checks(session: Session, options: CheckOptions) -> list[Issue]:
+    """Stored active records of a full snapshot's jurisdiction that the file lacks."""
+    if options.jurisdiction is None:
+        return []
+    return _run(session, "LOAD-MISSING", _MISSING, {"prefix": options.jurisdiction + "%"})

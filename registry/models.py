@@ -131,6 +131,9 @@ class Institution(Base):
     established_on: Mapped[date | None] = mapped_column(Date)
     revoked_on: Mapped[date | None] = mapped_column(Date)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+    # md5 of the raw record last loaded without any issue; voided by a trigger when the
+    # data change by another route (see migration 0003). Lets a re-sent file skip validation.
+    source_fingerprint: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

@@ -389,14 +389,14 @@ def test_cli_interrupted_after_loading_leaves_no_trace(
     seed(committed, tmp_path, BASE)
     before = snapshot(database_url)
     path = write_csv(tmp_path / "sync.csv", SYNC)
-    real_load = registry.importer._load
+    real_revoke = registry.importer._revoke_missing
 
-    def load_then_interrupt(*args: Any) -> dict[str, int]:
-        loaded = real_load(*args)
-        assert loaded["inserted"] == 1  # the rows are in, uncommitted
+    def load_then_interrupt(*args: Any) -> int:
+        revoked = real_revoke(*args)
+        assert revoked >= 1  # rows are upserted and revoked, uncommitted
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(registry.importer, "_load", load_then_interrupt)
+    monkeypatch.setattr(registry.importer, "_revoke_missing", load_then_interrupt)
     result = cli_run(
         "registry",
         "import",
@@ -899,3 +899,74 @@ def test_text_that_looks_like_a_copy_null_marker_stays_text(
     xjk = stored(db_session)[XJK]
     assert xjk["short_name"] == "\\N"
     assert xjk["address"] == "江苏省南京市玄武区\\N路1号"
+
+
+# --- the quick pass for a re-sent file ----------------------------------------------------------
+
+
+def _no_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make record checking fail loudly, to prove a run did not need it."""
+
+    def refuse(*_: Any, **__: Any) -> Any:
+        raise AssertionError("record checks ran")
+
+    monkeypatch.setattr(registry.importer, "check_record", refuse)
+
+
+def test_a_resent_file_skips_validation_and_writes_nothing(
+    db_session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "sync.csv"
+    first = run_import(db_session, path, BASE)
+    assert first.outcome == "accepted" and first.summary["inserted"] == len(BASE)
+    events = count(db_session.connection(), "change_event")
+    _no_checks(monkeypatch)
+    again = run_import(db_session, path)
+    assert again.outcome == "accepted"
+    assert (again.summary["unchanged"], again.summary["inserted"], again.summary["updated"]) == (
+        len(BASE),
+        0,
+        0,
+    )
+    assert count(db_session.connection(), "change_event") == events
+    # a snapshot still reports what it lacks
+    short = run_import(db_session, tmp_path / "short.csv", without(BASE, OUT), jurisdiction="3201")
+    assert [i.fi_code for i in short.issues if i.rule_id == "LOAD-MISSING"] == [OUT]
+
+
+def test_a_change_by_another_route_voids_the_quick_pass(
+    db_session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "sync.csv"
+    run_import(db_session, path, BASE)
+    db_session.execute(
+        text("UPDATE institution SET phone = '025-80000000' WHERE fi_code = :c"), {"c": GL}
+    )
+    fingerprint = db_session.execute(
+        text("SELECT source_fingerprint FROM institution WHERE fi_code = :c"), {"c": GL}
+    ).scalar()
+    assert fingerprint is None  # the trigger voided it
+    again = run_import(db_session, path)
+    assert again.summary["updated"] == 1  # the file's phone is restored, with its event
+    assert stored(db_session)[GL]["phone"] == "13912345678"
+    _no_checks(monkeypatch)
+    assert run_import(db_session, path).summary["unchanged"] == len(BASE)
+
+
+def test_changed_or_duplicated_rows_take_the_full_checks(
+    db_session: Session, tmp_path: Path
+) -> None:
+    run_import(db_session, tmp_path / "a.csv", BASE)
+    changed_file = run_import(db_session, tmp_path / "b.csv", changed(BASE, WXS, phone="bad"))
+    assert [i.rule_id for i in changed_file.issues] == ["FLD-PHONE-FORMAT"]
+    twice = run_import(db_session, tmp_path / "c.csv", [*BASE, BASE[3]])
+    assert {i.rule_id for i in twice.issues} == {"XRC-DUPLICATE"}
+    assert twice.outcome == "partial"
+
+
+def test_rows_with_warnings_are_always_checked_again(db_session: Session, tmp_path: Path) -> None:
+    rows = changed(BASE, XJK, licence_no="")  # a bank without licence: a warning
+    first = run_import(db_session, tmp_path / "w.csv", rows)
+    assert [i.rule_id for i in first.issues] == ["FLD-LICENCE-MISSING"]
+    again = run_import(db_session, tmp_path / "w.csv")
+    assert [i.rule_id for i in again.issues] == ["FLD-LICENCE-MISSING"]
