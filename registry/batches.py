@@ -59,10 +59,6 @@ def file_digest(path: Path) -> tuple[str, int | None]:
     return digest.hexdigest(), nul
 
 
-def file_sha256(path: Path) -> str:
-    return file_digest(path)[0]
-
-
 def open_checked(path: Path, spec: Sequence[ColumnSpec]) -> tuple[OpenedFile, str]:
     """Open a submission (`open_submission`) and hash it.
 
@@ -88,6 +84,14 @@ def open_checked(path: Path, spec: Sequence[ColumnSpec]) -> tuple[OpenedFile, st
             )
         )
     return opened, sha
+
+
+def begin(path: Path, spec: Sequence[ColumnSpec]) -> tuple[OpenedFile, ImportResult]:
+    """Open and hash a submission; the result starts as "rejected" with the file's problems."""
+    opened, sha256 = open_checked(path, spec)
+    return opened, ImportResult(
+        "rejected", path.name, sha256, None, {}, problem_issues(opened.problems)
+    )
 
 
 def problem_issue(problem: FileProblem) -> Issue:

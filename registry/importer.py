@@ -26,11 +26,11 @@ from sqlalchemy.orm import Session
 
 from registry.batches import (
     ImportResult,
+    begin,
     decide,
     file_rejected,
     finish,
     new_batch,
-    open_checked,
     problem_issues,
 )
 from registry.bulk import copy_rows
@@ -181,10 +181,9 @@ def import_registry(
     on_rows: Callable[[int], None] | None = None,
 ) -> ImportResult:
     """Validate `path` and (unless a dry run or rejected) load it; the caller commits."""
-    opened, sha256 = open_checked(path, REGISTRY_COLUMNS)
-    issues = problem_issues(opened.problems)
+    opened, result = begin(path, REGISTRY_COLUMNS)
+    issues = result.issues
     seen_problems = len(opened.problems)
-    result = ImportResult("rejected", path.name, sha256, None, {}, issues)
     check_options = CheckOptions(
         allow_reactivation=options.allow_reactivation,
         jurisdiction=options.jurisdiction,

@@ -30,11 +30,11 @@ from geo.coords import COORD_SYSTEMS, CoordSystem, convert, in_china
 from registry import regions
 from registry.batches import (
     ImportResult,
+    begin,
     decide,
     file_rejected,
     finish,
     new_batch,
-    open_checked,
     problem_issues,
 )
 from registry.bulk import copy_rows, pg_array
@@ -377,10 +377,9 @@ def import_profiles(
     on_rows: Callable[[int], None] | None = None,
 ) -> ImportResult:
     """Validate and load a profile file; the caller commits (or rolls back a dry run)."""
-    opened, sha256 = open_checked(path, PROFILE_COLUMNS)
-    issues = problem_issues(opened.problems)
+    opened, result = begin(path, PROFILE_COLUMNS)
+    issues = result.issues
     seen_problems = len(opened.problems)
-    result = ImportResult("rejected", path.name, sha256, None, {}, issues)
     accepted = 0
     if not file_rejected(issues):
         session.execute(text(f"DROP TABLE IF EXISTS {STAGE}"))

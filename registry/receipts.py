@@ -79,21 +79,7 @@ def write_receipt(path: Path, document: dict[str, Any]) -> list[Path]:
             writer = csv.writer(fh)
             writer.writerow(RECEIPT_COLUMNS)
             for item in document["issues"]:
-                writer.writerow(
-                    [
-                        "" if item[c] is None else item[c]
-                        for c in (
-                            "row",
-                            "fi_code",
-                            "column",
-                            "rule_id",
-                            "severity",
-                            "value",
-                            "message_zh",
-                            "message_en",
-                        )
-                    ]
-                )
+                writer.writerow(["" if item[c] is None else item[c] for c in RECEIPT_COLUMNS])
         written.append(target)
     return written
 

@@ -35,25 +35,10 @@ from tqdm import tqdm
 from backend.demo.catalog import CITY_NAMES, LEGAL_ENTITIES, PLACES, ROADS, LegalEntity
 from geo.coords import convert
 from registry.codes import USCC_ALPHABET, make_uscc
+from registry.record_checks import DATA_COLUMNS
 from registry.regions import Place, full_name, jiangsu_places
 
-INSTITUTION_COLUMNS = (
-    "fi_code",
-    "name",
-    "short_name",
-    "legal_entity_code",
-    "parent_code",
-    "level",
-    "region_code",
-    "address",
-    "postcode",
-    "phone",
-    "licence_no",
-    "uscc",
-    "status",
-    "established_on",
-    "revoked_on",
-)
+INSTITUTION_COLUMNS = DATA_COLUMNS  # the registry import format (docs/registry-format.md)
 PROFILE_COLUMNS = (
     "fi_code",
     "latitude",
