@@ -1,0 +1,249 @@
+"""The search service on real PostGIS, checked against an independent computation in Python.
+
+The data are a generated Jiangsu sample loaded through the real imports; the
+reference answers come from haversine distances over all visible outlets, so
+a wrong index, operator or filter shows up as a different set or order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from backend.demo.generate import generate
+from geo.clusters import MAX_OUTLETS, cell_size_deg, viewport
+from geo.coords import distance_m
+from geo.search import (
+    BBox,
+    Filters,
+    Point,
+    SearchError,
+    SearchQuery,
+    by_fi_codes,
+    count,
+    search,
+)
+from registry.importer import import_registry
+from registry.profile_import import import_profiles
+from tests.conftest import truncate_all
+
+XINJIEKOU = Point(32.0415, 118.7781)  # WGS-84, central Nanjing
+
+
+@pytest.fixture(scope="module")
+def loaded(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """800 generated outlets, committed once for the module (searches only read)."""
+    data = tmp_path_factory.mktemp("geo")
+    generate(data, outlets=800, seed=11)
+    with Session(engine) as session:
+        assert import_registry(session, data / "institutions.csv").outcome == "accepted"
+        assert import_profiles(session, data / "profiles.csv").outcome == "accepted"
+        session.commit()
+    yield engine
+    truncate_all(engine)
+
+
+@pytest.fixture
+def session(loaded: Engine) -> Iterator[Session]:
+    connection = loaded.connect()
+    transaction = connection.begin()
+    db = Session(bind=connection, join_transaction_mode="create_savepoint")
+    yield db
+    db.close()
+    transaction.rollback()
+    connection.close()
+
+
+def everything(session: Session) -> list[dict[str, Any]]:
+    """All visible outlets, straight from the tables, for reference answers."""
+    rows = (
+        session.execute(
+            text("""
+        SELECT i.fi_code, i.category, i.legal_entity_code, i.region_code, o.business_types,
+               ST_Y(o.position::geometry) AS lat, ST_X(o.position::geometry) AS lng
+        FROM institution i JOIN outlet_profile o ON o.institution_id = i.id
+        WHERE i.status = 'active' AND o.position IS NOT NULL""")
+        )
+        .mappings()
+        .all()
+    )
+    return [dict(r) for r in rows]
+
+
+def by_distance(rows: list[dict[str, Any]], here: Point) -> list[tuple[float, str]]:
+    return sorted((distance_m(here.lat, here.lng, r["lat"], r["lng"]), r["fi_code"]) for r in rows)
+
+
+def test_nearest_matches_an_independent_computation(session: Session) -> None:
+    hits = search(session, SearchQuery(near=XINJIEKOU, limit=20))
+    reference = by_distance(everything(session), XINJIEKOU)[:20]
+    assert [h.fi_code for h in hits] == [code for _, code in reference]
+    for hit, (want, _) in zip(hits, reference, strict=True):
+        assert hit.distance_m is not None
+        assert abs(hit.distance_m - want) <= 1e-6 * want + 0.01  # the same sphere
+    distances = [h.distance_m for h in hits]
+    assert distances == sorted(distances)
+
+
+def test_radius_returns_exactly_the_outlets_within_it(session: Session) -> None:
+    radius = 2000.0
+    hits = search(session, SearchQuery(near=XINJIEKOU, radius_m=radius, limit=100))
+    reference = by_distance(everything(session), XINJIEKOU)
+    inside = {code for d, code in reference if d < radius * 0.995}
+    maybe = {code for d, code in reference if radius * 0.995 <= d <= radius * 1.005}
+    got = {h.fi_code for h in hits}
+    assert inside and len(inside) < 100
+    assert inside <= got <= inside | maybe
+    assert all(h.distance_m is not None and h.distance_m <= radius for h in hits)
+
+
+def test_bbox_and_region_filters(session: Session) -> None:
+    box = BBox(31.95, 118.70, 32.10, 118.85)
+    hits = search(session, SearchQuery(bbox=box, limit=100, max_limit=1000))
+    rows = everything(session)
+    want = {
+        r["fi_code"]
+        for r in rows
+        if box.min_lat <= r["lat"] <= box.max_lat and box.min_lng <= r["lng"] <= box.max_lng
+    }
+    assert {h.fi_code for h in hits} == want or len(want) > 100
+    assert count(session, SearchQuery(bbox=box)) == len(want)
+    nanjing = search(session, SearchQuery(filters=Filters(region_prefix="3201"), limit=100))
+    assert nanjing and all(h.region_code.startswith("3201") for h in nanjing)
+    assert count(session, SearchQuery(filters=Filters(region_prefix="3201"))) == sum(
+        1 for r in rows if r["region_code"].startswith("3201")
+    )
+
+
+def test_filters_combine(session: Session) -> None:
+    rows = everything(session)
+    bank = next(r for r in rows if r["category"] == "bank")
+    legal = bank["legal_entity_code"]
+    wanted_types = ("foreign_exchange", "wheelchair_access")
+    filters = Filters(legal_entities=(legal,), categories=("bank",), business_types=wanted_types)
+    hits = search(session, SearchQuery(near=XINJIEKOU, filters=filters, limit=100))
+    want = [
+        r
+        for r in rows
+        if r["legal_entity_code"] == legal
+        and r["category"] == "bank"
+        and set(wanted_types) <= set(r["business_types"])
+    ]
+    assert [h.fi_code for h in hits] == [c for _, c in by_distance(want, XINJIEKOU)][:100]
+    insurers = search(session, SearchQuery(filters=Filters(categories=("insurance",)), limit=50))
+    assert insurers and {h.category for h in insurers} == {"insurance"}
+
+
+def test_revoked_and_unplaced_outlets_never_appear(session: Session) -> None:
+    nearest = search(session, SearchQuery(near=XINJIEKOU, limit=3))
+    gone = nearest[0].fi_code
+    session.execute(
+        text(
+            "UPDATE institution SET status = 'revoked', revoked_on = '2026-01-05' "
+            "WHERE fi_code = :c"
+        ),
+        {"c": gone},
+    )
+    unplaced = nearest[1].fi_code
+    session.execute(
+        text(
+            "UPDATE outlet_profile SET position = NULL WHERE institution_id = "
+            "(SELECT id FROM institution WHERE fi_code = :c)"
+        ),
+        {"c": unplaced},
+    )
+    after = search(session, SearchQuery(near=XINJIEKOU, limit=100))
+    codes = {h.fi_code for h in after}
+    assert gone not in codes and unplaced not in codes
+    assert by_fi_codes(session, [gone, unplaced]) == []
+
+
+def test_pages_are_stable_and_complete(session: Session) -> None:
+    whole = search(session, SearchQuery(near=XINJIEKOU, limit=60))
+    pages = [search(session, SearchQuery(near=XINJIEKOU, limit=20, offset=o)) for o in (0, 20, 40)]
+    assert [h.fi_code for page in pages for h in page] == [h.fi_code for h in whole]
+
+
+def test_open_at_streams_until_enough_are_open(session: Session) -> None:
+    moment = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    seen: list[str] = []
+
+    def every_third(hours: dict[str, Any] | None, at: datetime) -> bool:
+        seen.append("x")
+        assert at == moment
+        return len(seen) % 3 == 0
+
+    hits = search(
+        session,
+        SearchQuery(near=XINJIEKOU, limit=10, filters=Filters(open_at=moment)),
+        is_open=every_third,
+    )
+    everyone = search(session, SearchQuery(near=XINJIEKOU, limit=30))
+    assert [h.fi_code for h in hits] == [h.fi_code for h in everyone[2::3]]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"limit": 0}, "limit"),
+        ({"limit": 500}, "limit"),
+        ({"offset": -1}, "offset"),
+        ({"radius_m": 100.0}, "radius_m"),
+        ({"near": XINJIEKOU, "radius_m": 1e9}, "radius_m"),
+        ({"near": XINJIEKOU, "radius_m": float("nan")}, "radius_m"),
+    ],
+)
+def test_bad_queries_name_the_parameter(kwargs: dict[str, Any], field: str) -> None:
+    with pytest.raises(SearchError) as caught:
+        SearchQuery(**kwargs)
+    assert caught.value.field == field
+
+
+def test_points_and_boxes_refuse_nonsense() -> None:
+    with pytest.raises(ValueError):
+        Point(91, 118)
+    with pytest.raises(ValueError):
+        Point(float("nan"), 118)
+    with pytest.raises(SearchError):
+        BBox(32.1, 118.7, 32.0, 118.8)
+
+
+def test_text_search_ranks_exact_then_prefix_then_contains(session: Session) -> None:
+    name = session.execute(
+        text(
+            "SELECT i.name FROM institution i JOIN outlet_profile o ON o.institution_id = i.id "
+            "WHERE i.level = 'sub_branch' AND o.position IS NOT NULL ORDER BY i.fi_code LIMIT 1"
+        )
+    ).scalar_one()
+    exact = search(session, SearchQuery(filters=Filters(text=name), limit=5))
+    assert exact[0].name == name
+    place = name[-6:-2]  # part of the branch's place name
+    contains = search(session, SearchQuery(filters=Filters(text=place), limit=50))
+    assert contains and all(place in (h.name + (h.address or "")) or h.name for h in contains)
+    typo = name[:-3] + "支航"  # 行 → 航
+    fuzzy = search(session, SearchQuery(filters=Filters(text=typo), limit=5))
+    assert name in [h.name for h in fuzzy]
+    wildcard = search(session, SearchQuery(filters=Filters(text="%"), limit=5))
+    assert wildcard == []  # a % in the text is a character, not a wildcard
+
+
+def test_clusters_add_up_and_few_outlets_come_one_by_one(session: Session) -> None:
+    jiangsu = BBox(30.7, 116.3, 35.2, 121.9)
+    whole = viewport(session, jiangsu, 7, Filters())
+    total = count(session, SearchQuery(bbox=jiangsu))
+    assert total > MAX_OUTLETS
+    assert whole.outlets == [] and whole.total == total
+    assert sum(c.count for c in whole.clusters) == total
+    assert len(whole.clusters) < 300
+    cell = cell_size_deg(7)
+    for cluster in whole.clusters:
+        assert jiangsu.min_lat - cell <= cluster.lat <= jiangsu.max_lat + cell
+    street = BBox(32.035, 118.77, 32.045, 118.785)
+    few = viewport(session, street, 17, Filters())
+    assert few.clusters == [] and few.total == len(few.outlets) <= MAX_OUTLETS
+    assert few.total == count(session, SearchQuery(bbox=street))
