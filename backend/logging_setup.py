@@ -55,6 +55,8 @@ def configure_logging(level: str, as_json: bool) -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level.upper())
+    # Alembic announces its plugins at import; /healthz imports it in every worker.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
 
 
 def new_request_id() -> str:
