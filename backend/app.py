@@ -11,6 +11,7 @@ import swagger_ui_bundle
 from flask import Flask, send_from_directory
 from flask.wrappers import Response
 
+import miniprogram_api
 from backend.api import Api, Request
 from backend.config import Config
 from backend.extensions import init_database
@@ -44,6 +45,7 @@ def create_app(config: Config | None = None) -> Flask:
     from backend.health import blp as health_blp
 
     api.register_blueprint(health_blp)
+    miniprogram_api.register(api)
 
     @app.route("/docs/assets/<path:filename>")
     def swagger_ui_assets(filename: str) -> Response:

@@ -46,6 +46,23 @@ class Config:
     max_content_length: int = field(
         default_factory=lambda: _env_int("BRANCHFINDER_MAX_CONTENT_LENGTH", 10 * 1024 * 1024)
     )
+    # Proxies in front of us that append to X-Forwarded-For; 0 = use the socket's address only
+    # (anyone can forge the header, so it is believed only as far as our own proxies go).
+    trusted_proxy_count: int = field(
+        default_factory=lambda: _env_int("BRANCHFINDER_TRUSTED_PROXIES", 0)
+    )
+    # Server-side pepper for hashing client identities (rate limits, report authors).
+    secret_key: str = field(default_factory=lambda: _env("BRANCHFINDER_SECRET_KEY", ""), repr=False)
+    # Public submissions per client per window (backend/ratelimit.py).
+    error_report_rate_limit: int = field(
+        default_factory=lambda: _env_int("BRANCHFINDER_ERROR_REPORT_RATE_LIMIT", 10)
+    )
+    feedback_rate_limit: int = field(
+        default_factory=lambda: _env_int("BRANCHFINDER_FEEDBACK_RATE_LIMIT", 10)
+    )
+    rate_limit_window_s: int = field(
+        default_factory=lambda: _env_int("BRANCHFINDER_RATE_LIMIT_WINDOW_S", 3600)
+    )
     testing: bool = False
 
     def flask_settings(self) -> dict[str, Any]:

@@ -1,5 +1,7 @@
 """Imports every module that defines tables, so Alembic and tests see the whole schema."""
 
+from backend import ratelimit as ratelimit_models
+from registry import feedback as feedback_models
 from registry import models as registry_models
 
-__all__ = ["registry_models"]
+__all__ = ["feedback_models", "ratelimit_models", "registry_models"]

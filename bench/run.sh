@@ -8,5 +8,8 @@ source "$(dirname "$0")/../scripts/setup.sh"
 name="$1"; shift
 [ -f "$ROOT/bench/$name.py" ] || die "no benchmark bench/$name.py"
 setup_all
+if [ "$name" = geo_search ] && ! command -v wrk >/dev/null 2>&1; then
+    apt_install wrk  # the HTTP load generator
+fi
 cd "$ROOT"
 exec "$VENV/bin/python" "bench/$name.py" "$@"

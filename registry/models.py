@@ -106,6 +106,19 @@ class Institution(Base):
         ),
         # Jurisdiction filters are region-code prefixes ("3201%"): a pattern-ops
         # index serves LIKE-prefix under the C.UTF-8 collation.
+        # Text search (geo.search): trigram GIN indexes, see migration 0005.
+        Index(
+            "ix_institution_name_trgm",
+            "name",
+            postgresql_using="gin",
+            postgresql_ops={"name": "gin_trgm_ops"},
+        ),
+        Index(
+            "ix_institution_address_trgm",
+            "address",
+            postgresql_using="gin",
+            postgresql_ops={"address": "gin_trgm_ops"},
+        ),
         Index(
             "ix_institution_region_code_prefix",
             "region_code",
@@ -150,6 +163,7 @@ class OutletProfile(Base):
             name="position_coord_system",
         ),
         Index("ix_outlet_profile_position", "position", postgresql_using="gist"),
+        Index("ix_outlet_profile_business_types", "business_types", postgresql_using="gin"),
     )
 
     institution_id: Mapped[int] = mapped_column(

@@ -125,13 +125,19 @@ def test_load_puts_everything_in_postgis(demo_dir: Path, engine: Engine) -> None
         with sessions() as s:
             assert s.scalar(select(func.count()).select_from(Institution)) == len(rows)
             assert s.scalar(select(func.count()).select_from(OutletProfile)) == len(profiles)
-            events = dict(s.execute(
-                select(ChangeEvent.field_group, func.count()).group_by(ChangeEvent.field_group)
-            ).all())
+            events = dict(
+                s.execute(
+                    select(ChangeEvent.field_group, func.count()).group_by(ChangeEvent.field_group)
+                ).all()
+            )
             # one event per institution, one per profile field group
-            assert events == {None: len(rows), "position": len(profiles),
-                              "business_types": len(profiles), "hours": len(profiles),
-                              "phone": len(profiles)}
+            assert events == {
+                None: len(rows),
+                "position": len(profiles),
+                "business_types": len(profiles),
+                "hours": len(profiles),
+                "phone": len(profiles),
+            }
             # Stored positions are WGS-84: check one of each system by an independent conversion.
             checked = set()
             for code, p in profiles.items():

@@ -1,0 +1,56 @@
+"""Baseline (b) of bench/geo_search.py: the ceiling for a Python endpoint here.
+
+A minimal Flask app that runs the same nearest-20 SQL as /api/mp/v1/outlets/nearby
+through raw psycopg2 (one connection per worker) and returns the rows as JSON:
+no framework on top, no ORM, no schemas, no coordinate conversion.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import psycopg2
+from flask import Flask, jsonify, request
+from flask.wrappers import Response
+
+SQL = """
+SELECT i.fi_code, i.name, i.address, ST_Y(o.position::geometry), ST_X(o.position::geometry),
+       ST_Distance(o.position, p.g, false)
+FROM outlet_profile o JOIN institution i ON i.id = o.institution_id,
+     (SELECT ST_SetSRID(ST_MakePoint(%(lng)s, %(lat)s), 4326)::geography AS g) p
+WHERE i.status = 'active' AND o.position IS NOT NULL
+ORDER BY o.position <-> p.g, i.id
+LIMIT 20
+"""
+
+app = Flask(__name__)
+_conn: Any = None
+
+
+def connection() -> Any:
+    global _conn
+    if _conn is None:
+        _conn = psycopg2.connect(os.environ["DATABASE_URL"])
+        _conn.autocommit = True
+    return _conn
+
+
+@app.get("/nearby")
+def nearby() -> Response:
+    with connection().cursor() as cur:
+        cur.execute(SQL, {"lat": float(request.args["lat"]), "lng": float(request.args["lng"])})
+        rows = cur.fetchall()
+    return jsonify(
+        [
+            {
+                "fi_code": r[0],
+                "name": r[1],
+                "address": r[2],
+                "lat": r[3],
+                "lng": r[4],
+                "distance_m": r[5],
+            }
+            for r in rows
+        ]
+    )

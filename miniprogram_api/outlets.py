@@ -1,0 +1,291 @@
+"""Public finder endpoints: nearby, map viewport, text search, outlet detail, vocabularies.
+
+Each view converts the caller's coordinates to WGS-84, builds a
+`geo.search.SearchQuery`, calls the one search service, and converts positions
+back to the caller's system. No SQL here.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+from registry.opening import open_state
+
+from backend.extensions import db_session
+from geo.clusters import viewport as viewport_service
+from geo.coords import CoordinateError, CoordSystem, convert
+from geo.search import BBox, Filters, OutletHit, Point, SearchError, SearchQuery, search
+from miniprogram_api.schemas import (
+    BusinessTypeSchema,
+    CoordArgs,
+    InstitutionArgs,
+    LegalEntitySchema,
+    NearbyArgs,
+    OutletDetailSchema,
+    OutletPageSchema,
+    RegionArgs,
+    RegionSchema,
+    TextSearchArgs,
+    ViewportArgs,
+    ViewportSchema,
+    encode_cursor,
+)
+from registry import outlets as outlet_records
+from registry import regions
+from registry.business_types import BUSINESS_TYPES, BY_KEY
+from registry.hours import OpeningHours
+
+blp = Blueprint(
+    "outlets", __name__, description="公众版：查找网点 / Public finder: outlets near me, on the map"
+)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _point(lat: float, lng: float, coord: CoordSystem, field: str = "lat") -> Point:
+    try:
+        wlat, wlng = convert(lat, lng, coord, "wgs84")
+        return Point(wlat, wlng)
+    except CoordinateError as exc:
+        abort(422, errors={"query": {field: [str(exc)]}}, message=f"坐标无效：{exc}")
+        raise  # unreachable: abort raises
+
+
+def _filters(args: dict[str, Any], moment: datetime) -> Filters:
+    return Filters(
+        legal_entities=tuple(args["institution"]),
+        categories=tuple(args["category"]),
+        business_types=tuple(args["business_type"]),
+        region_prefix=args.get("region"),
+        open_at=moment if args["open_now"] else None,
+    )
+
+
+def _run(query_args: dict[str, Any], **query: Any) -> list[OutletHit]:
+    try:
+        return search(db_session(), SearchQuery(**query))
+    except SearchError as exc:
+        abort(422, errors={"query": {exc.field: [str(exc)]}}, message=str(exc))
+        raise
+
+
+def summary(hit: OutletHit, coord: CoordSystem, moment: datetime) -> dict[str, Any]:
+    lat, lng = convert(hit.lat, hit.lng, "wgs84", coord)
+    state = open_state(hit.opening_hours, moment)
+    return {
+        "fi_code": hit.fi_code,
+        "name": hit.name,
+        "short_name": hit.short_name,
+        "category": hit.category,
+        "legal_entity_code": hit.legal_entity_code,
+        "address": hit.address,
+        "phone": hit.phone,
+        "position": {"lat": round(lat, 7), "lng": round(lng, 7)},
+        "distance_m": None if hit.distance_m is None else round(hit.distance_m, 1),
+        "business_types": list(hit.business_types),
+        "open_now": state.open_now if hit.opening_hours else None,
+        "hours_verified": state.verified,
+    }
+
+
+def _page(
+    hits: list[OutletHit], args: dict[str, Any], offset: int, moment: datetime
+) -> dict[str, Any]:
+    limit = args["limit"]
+    coord = args["coord"]
+    items = [summary(h, coord, moment) for h in hits[:limit]]
+    more = len(hits) > limit
+    return {
+        "coord": coord,
+        "items": items,
+        "next_cursor": encode_cursor(offset + limit) if more else None,
+    }
+
+
+_ERRORS = {422: "参数无效：errors 中逐项说明 / invalid parameters, named in `errors`"}
+
+
+@blp.route("/outlets/nearby")
+class Nearby(MethodView):
+    @blp.arguments(NearbyArgs, location="query")
+    @blp.response(200, OutletPageSchema)
+    @blp.alt_response(422, description=_ERRORS[422])
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """附近的网点 — outlets nearest to a point, with filters.
+
+        Positions in and out are in `coord` (default gcj02). Revoked outlets and outlets
+        without a position never appear. `distance_m` is the geodesic distance.
+        """
+        moment = _now()
+        offset = args.get("cursor", 0)
+        here = _point(args["lat"], args["lng"], args["coord"])
+        hits = _run(
+            args,
+            near=here,
+            radius_m=args["radius_m"],
+            filters=_filters(args, moment),
+            limit=args["limit"] + 1,
+            offset=offset,
+        )
+        return _page(hits, args, offset, moment)
+
+
+@blp.route("/outlets/search")
+class TextSearch(MethodView):
+    @blp.arguments(TextSearchArgs, location="query")
+    @blp.response(200, OutletPageSchema)
+    @blp.alt_response(422, description=_ERRORS[422])
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """按名称或地址搜索 — outlets by name or address (exact, prefix, fuzzy).
+
+        With `lat`/`lng` the matches are ranked by distance, otherwise by how well
+        they match.
+        """
+        moment = _now()
+        offset = args.get("cursor", 0)
+        near = _point(args["lat"], args["lng"], args["coord"]) if "lat" in args else None
+        filters = _filters(args, moment)
+        filters = Filters(**{**filters.__dict__, "text": args["q"]})
+        hits = _run(args, near=near, filters=filters, limit=args["limit"] + 1, offset=offset)
+        return _page(hits, args, offset, moment)
+
+
+@blp.route("/outlets/viewport")
+class Viewport(MethodView):
+    @blp.arguments(ViewportArgs, location="query")
+    @blp.response(200, ViewportSchema)
+    @blp.alt_response(422, description=_ERRORS[422])
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """地图视野内的网点 — outlets in a map viewport, clustered when there are many.
+
+        Few outlets: each one. Many: server-side clusters (count and centre) on a grid
+        that follows the zoom level, so a view of the whole province stays small.
+        """
+        moment = _now()
+        coord = args["coord"]
+        south_west = _point(args["min_lat"], args["min_lng"], coord, "min_lat")
+        north_east = _point(args["max_lat"], args["max_lng"], coord, "max_lat")
+        box = BBox(south_west.lat, south_west.lng, north_east.lat, north_east.lng)
+        result = viewport_service(db_session(), box, args["zoom"], _filters(args, moment))
+        clusters = []
+        for cluster in result.clusters:
+            lat, lng = convert(cluster.lat, cluster.lng, "wgs84", coord)
+            clusters.append(
+                {"count": cluster.count, "position": {"lat": round(lat, 7), "lng": round(lng, 7)}}
+            )
+        return {
+            "coord": coord,
+            "total": result.total,
+            "mode": "clusters" if result.clusters else "outlets",
+            "items": [summary(h, coord, moment) for h in result.outlets],
+            "clusters": clusters,
+        }
+
+
+@blp.route("/outlets/<string:fi_code>")
+class OutletDetail(MethodView):
+    @blp.arguments(CoordArgs, location="query")
+    @blp.response(200, OutletDetailSchema)
+    @blp.alt_response(404, description="没有这个网点 / no such outlet")
+    @blp.alt_response(410, description="网点已撤销 / the outlet has closed for good")
+    def get(self, args: dict[str, Any], fi_code: str) -> dict[str, Any]:
+        """网点详情 — one outlet: names, address, phone, position, business types,
+        hours and whether it is open now, photos, service links, legal entity."""
+        record = outlet_records.detail(db_session(), fi_code.upper())
+        if record is None:
+            abort(404, message=f"没有编码为 {fi_code} 的网点 / no outlet {fi_code}")
+            raise AssertionError
+        if record.status != "active":
+            abort(
+                410, message=f"该网点已撤销 / outlet {fi_code} was revoked on {record.revoked_on}"
+            )
+        return _detail(record, args["coord"], _now())
+
+
+def _detail(
+    record: outlet_records.OutletRecord, coord: CoordSystem, moment: datetime
+) -> dict[str, Any]:
+    hours = OpeningHours.from_json(record.opening_hours) if record.opening_hours else None
+    state = open_state(hours, moment)
+    position = None
+    if record.lat is not None and record.lng is not None:
+        lat, lng = convert(record.lat, record.lng, "wgs84", coord)
+        position = {"lat": round(lat, 7), "lng": round(lng, 7)}
+    return {
+        "coord": coord,
+        "fi_code": record.fi_code,
+        "name": record.name,
+        "short_name": record.short_name,
+        "category": record.category,
+        "legal_entity_code": record.legal_entity_code,
+        "legal_entity": {
+            "fi_code": record.legal_entity_code,
+            "name": record.legal_entity_name,
+            "short_name": record.legal_entity_short_name,
+            "category": record.category,
+        },
+        "region": {
+            "code": record.region_code,
+            "name": record.region_name,
+            "full_name": record.region_full_name,
+            "level": "county",
+        },
+        "address": record.address,
+        "phone": record.phone,
+        "position": position,
+        "distance_m": None,
+        "business_types": list(record.business_types),
+        "business_type_labels": [BY_KEY[k].__dict__ for k in record.business_types if k in BY_KEY],
+        "hours": None if hours is None else {**hours.to_json(), "text": hours.format()},
+        "open_now": state.open_now if hours else None,
+        "closes_at": state.closes_at,
+        "opens_next_at": state.opens_next_at,
+        "hours_verified": state.verified,
+        "photos": [],
+        "service_links": record.service_links,
+        "last_confirmed_at": record.last_confirmed_at,
+    }
+
+
+@blp.route("/business-types")
+class BusinessTypes(MethodView):
+    @blp.response(200, BusinessTypeSchema(many=True))
+    def get(self) -> list[dict[str, str]]:
+        """受理业务类型 — the vocabulary of business types and facilities."""
+        return [bt.__dict__ for bt in BUSINESS_TYPES]
+
+
+@blp.route("/institutions")
+class Institutions(MethodView):
+    @blp.arguments(InstitutionArgs, location="query")
+    @blp.response(200, LegalEntitySchema(many=True))
+    def get(self, args: dict[str, Any]) -> list[dict[str, Any]]:
+        """金融机构 — legal entities (head offices) to filter outlets by."""
+        return outlet_records.legal_entities(db_session(), tuple(args["category"]))
+
+
+@blp.route("/regions")
+class Regions(MethodView):
+    @blp.arguments(RegionArgs, location="query")
+    @blp.response(200, RegionSchema(many=True))
+    @blp.alt_response(404, description="没有这个行政区 / unknown region code")
+    def get(self, args: dict[str, Any]) -> list[dict[str, Any]]:
+        """行政区划 — the current regions under `parent` (default: Jiangsu's cities)."""
+        parent = regions.get(args["parent"])
+        if parent is None:
+            abort(404, message=f"没有行政区划代码 {args['parent']} / unknown region")
+            raise AssertionError
+        return [
+            {
+                "code": r.code,
+                "name": r.name,
+                "full_name": regions.full_name(r.code),
+                "level": r.level,
+            }
+            for r in regions.children(parent.code)
+        ]

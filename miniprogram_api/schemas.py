@@ -1,0 +1,263 @@
+"""Marshmallow schemas of the public finder: what the OpenAPI document says, checked.
+
+Coordinates: every endpoint that takes or returns a position has `coord`
+(gcj02 by default, the system of WeChat's map and `wx.getLocation({type:
+'gcj02'})`), and echoes it in the answer. Validation errors name the parameter
+(webargs puts them under `errors.query.<name>`), with Chinese messages for the
+public.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+import marshmallow as ma
+
+from geo.coords import COORD_SYSTEMS
+from geo.search import MAX_LIMIT, MAX_RADIUS_M
+from registry.business_types import BY_KEY
+
+MAX_OFFSET = 1000  # deeper paging is not a finder's job; narrow the search instead
+
+
+def _list_of(values: list[str]) -> list[str]:
+    """Accept repeated parameters and comma-separated lists alike."""
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+class CommaList(ma.fields.List):  # type: ignore[type-arg]
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> list[Any]:
+        values = value if isinstance(value, list) else [value]
+        return super()._deserialize(_list_of([str(v) for v in values]), attr, data, **kwargs)
+
+
+def encode_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        offset = data["o"]
+    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        raise ma.ValidationError("无效的分页游标 / malformed cursor") from exc
+    if not isinstance(offset, int) or not 0 <= offset <= MAX_OFFSET:
+        raise ma.ValidationError("无效的分页游标 / malformed cursor")
+    return offset
+
+
+class Cursor(ma.fields.String):
+    def _deserialize(  # type: ignore[override]  # the decoded cursor is an offset
+        self, value: Any, attr: Any, data: Any, **kwargs: Any
+    ) -> int:
+        return decode_cursor(super()._deserialize(value, attr, data, **kwargs))
+
+
+def _known_business_type(value: str) -> None:
+    if value not in BY_KEY:
+        raise ma.ValidationError(f"未知的业务类型 {value} / unknown business type")
+
+
+COORD_FIELD = ma.fields.String(
+    load_default="gcj02",
+    validate=ma.validate.OneOf(COORD_SYSTEMS, error="坐标系应为 wgs84、gcj02 或 bd09"),
+    metadata={"description": "coordinate system of lat/lng in and out (gcj02 for WeChat maps)"},
+)
+
+
+class CoordArgs(ma.Schema):
+    coord = COORD_FIELD
+
+
+class FilterArgs(ma.Schema):
+    category = CommaList(
+        ma.fields.String(),
+        load_default=list,
+        metadata={"description": "institution categories: bank, insurance, securities, ..."},
+    )
+    institution = CommaList(
+        ma.fields.String(
+            validate=ma.validate.Regexp(r"^[A-Z][0-9]{13}$", error="应为 14 位金融机构编码")
+        ),
+        load_default=list,
+        metadata={"description": "legal entities (their head-office fi_code), see /institutions"},
+    )
+    business_type = CommaList(
+        ma.fields.String(validate=_known_business_type),
+        load_default=list,
+        metadata={
+            "description": "business types and facilities the outlet must all offer, "
+            "see /business-types"
+        },
+    )
+    region = ma.fields.String(
+        validate=ma.validate.Regexp(r"^[0-9]{2,6}$", error="应为 2–6 位行政区划代码前缀"),
+        metadata={"description": "region-code prefix, e.g. 3201 for Nanjing"},
+    )
+    open_now = ma.fields.Boolean(
+        load_default=False, metadata={"description": "only outlets open right now (Asia/Shanghai)"}
+    )
+    limit = ma.fields.Integer(
+        load_default=20, validate=ma.validate.Range(1, MAX_LIMIT, error=f"应在 1–{MAX_LIMIT} 之间")
+    )
+    cursor = Cursor(metadata={"description": "next_cursor of the previous page"})
+
+
+class NearbyArgs(FilterArgs):
+    lat = ma.fields.Float(
+        required=True,
+        validate=ma.validate.Range(-90, 90, error="纬度超出范围"),
+        metadata={"example": 32.039452},
+    )
+    lng = ma.fields.Float(
+        required=True,
+        validate=ma.validate.Range(-180, 180, error="经度超出范围"),
+        metadata={"example": 118.783309},
+    )
+    coord = COORD_FIELD
+    radius_m = ma.fields.Float(
+        load_default=5000,
+        validate=ma.validate.Range(1, MAX_RADIUS_M, error=f"半径应在 1–{MAX_RADIUS_M} 米之间"),
+    )
+
+
+class ViewportArgs(FilterArgs):
+    min_lat = ma.fields.Float(required=True, validate=ma.validate.Range(-90, 90))
+    min_lng = ma.fields.Float(required=True, validate=ma.validate.Range(-180, 180))
+    max_lat = ma.fields.Float(required=True, validate=ma.validate.Range(-90, 90))
+    max_lng = ma.fields.Float(required=True, validate=ma.validate.Range(-180, 180))
+    coord = COORD_FIELD
+    zoom = ma.fields.Integer(
+        load_default=12,
+        validate=ma.validate.Range(3, 20, error="缩放级别应在 3–20 之间"),
+        metadata={"description": "map zoom level, as in WeChat's <map> component"},
+    )
+
+    @ma.validates_schema
+    def _corners(self, data: dict[str, Any], **_: Any) -> None:
+        if data["min_lat"] > data["max_lat"] or data["min_lng"] > data["max_lng"]:
+            raise ma.ValidationError("min_lat/min_lng 应小于 max_lat/max_lng", "min_lat")
+
+
+class TextSearchArgs(FilterArgs):
+    q = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(1, 50, error="搜索词应为 1–50 个字符"),
+        metadata={"example": "新街口"},
+    )
+    lat = ma.fields.Float(validate=ma.validate.Range(-90, 90, error="纬度超出范围"))
+    lng = ma.fields.Float(validate=ma.validate.Range(-180, 180, error="经度超出范围"))
+    coord = COORD_FIELD
+
+    @ma.validates_schema
+    def _both(self, data: dict[str, Any], **_: Any) -> None:
+        if ("lat" in data) != ("lng" in data):
+            raise ma.ValidationError("lat 与 lng 需同时提供", "lat" if "lat" not in data else "lng")
+
+
+class PositionSchema(ma.Schema):
+    lat = ma.fields.Float(metadata={"example": 32.039452})
+    lng = ma.fields.Float(metadata={"example": 118.783309})
+
+
+class BusinessTypeSchema(ma.Schema):
+    key = ma.fields.String(metadata={"example": "foreign_exchange"})
+    label_zh = ma.fields.String(metadata={"example": "外币兑换"})
+    label_en = ma.fields.String(metadata={"example": "Foreign currency exchange"})
+    kind = ma.fields.String(metadata={"description": "service or facility"})
+
+
+class OutletSummarySchema(ma.Schema):
+    fi_code = ma.fields.String(metadata={"example": "C1010232000123"})
+    name = ma.fields.String(metadata={"example": "中国工商银行股份有限公司南京新街口支行"})
+    short_name = ma.fields.String(allow_none=True)
+    category = ma.fields.String(metadata={"example": "bank"})
+    legal_entity_code = ma.fields.String()
+    address = ma.fields.String(allow_none=True)
+    phone = ma.fields.String(allow_none=True)
+    position = ma.fields.Nested(PositionSchema, metadata={"description": "in the `coord` system"})
+    distance_m = ma.fields.Float(allow_none=True, metadata={"description": "from the given point"})
+    business_types = ma.fields.List(ma.fields.String())
+    open_now = ma.fields.Boolean(allow_none=True)
+    hours_verified = ma.fields.Boolean(
+        metadata={"description": "false when the holiday calendar has no data for today"}
+    )
+
+
+class OutletPageSchema(ma.Schema):
+    coord = ma.fields.String(metadata={"example": "gcj02"})
+    items = ma.fields.List(ma.fields.Nested(OutletSummarySchema))
+    next_cursor = ma.fields.String(allow_none=True)
+
+
+class ClusterSchema(ma.Schema):
+    count = ma.fields.Integer()
+    position = ma.fields.Nested(PositionSchema, metadata={"description": "centre of the outlets"})
+
+
+class ViewportSchema(ma.Schema):
+    coord = ma.fields.String()
+    total = ma.fields.Integer(metadata={"description": "outlets in the viewport"})
+    mode = ma.fields.String(metadata={"description": "outlets (few) or clusters (many)"})
+    items = ma.fields.List(ma.fields.Nested(OutletSummarySchema))
+    clusters = ma.fields.List(ma.fields.Nested(ClusterSchema))
+
+
+class ServiceLinkSchema(ma.Schema):
+    kind = ma.fields.String(metadata={"example": "queue"})
+    label = ma.fields.String(allow_none=True)
+    url = ma.fields.String(allow_none=True)
+    appid = ma.fields.String(allow_none=True)
+    path = ma.fields.String(allow_none=True)
+
+
+class LegalEntitySchema(ma.Schema):
+    fi_code = ma.fields.String(metadata={"example": "C1010211000012"})
+    name = ma.fields.String(metadata={"example": "中国工商银行股份有限公司"})
+    short_name = ma.fields.String(allow_none=True)
+    category = ma.fields.String()
+
+
+class RegionSchema(ma.Schema):
+    code = ma.fields.String(metadata={"example": "320102"})
+    name = ma.fields.String(metadata={"example": "玄武区"})
+    full_name = ma.fields.String(metadata={"example": "江苏省南京市玄武区"})
+    level = ma.fields.String()
+
+
+class HoursSchema(ma.Schema):
+    text = ma.fields.String(metadata={"example": "Mo-Fr 09:00-17:00; Sa,Su 09:00-16:00"})
+    weekly = ma.fields.Dict(metadata={"description": "mo..su → [[open, close], ...] local time"})
+    public_holidays = ma.fields.String()
+    exceptions = ma.fields.List(ma.fields.Dict())
+
+
+class OutletDetailSchema(OutletSummarySchema):
+    legal_entity = ma.fields.Nested(LegalEntitySchema)
+    region = ma.fields.Nested(RegionSchema)
+    business_type_labels = ma.fields.List(ma.fields.Nested(BusinessTypeSchema))
+    hours = ma.fields.Nested(HoursSchema, allow_none=True)
+    closes_at = ma.fields.DateTime(allow_none=True)
+    opens_next_at = ma.fields.DateTime(allow_none=True)
+    photos = ma.fields.List(
+        ma.fields.Dict(), metadata={"description": "thumbnail and original URLs"}
+    )
+    service_links = ma.fields.List(ma.fields.Nested(ServiceLinkSchema))
+    last_confirmed_at = ma.fields.DateTime(allow_none=True)
+    coord = ma.fields.String()
+
+
+class InstitutionArgs(ma.Schema):
+    category = CommaList(ma.fields.String(), load_default=list)
+
+
+class RegionArgs(ma.Schema):
+    parent = ma.fields.String(
+        load_default="320000",
+        validate=ma.validate.Regexp(r"^[0-9]{6}$", error="应为 6 位行政区划代码"),
+        metadata={"description": "list the regions under this one (default Jiangsu 320000)"},
+    )
