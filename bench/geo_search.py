@@ -41,7 +41,7 @@ from backend.dbadmin import create_database
 from backend.migrate import upgrade
 from bench.common import report, server_url
 from geo.clusters import viewport
-from geo.search import BBox, Filters, Point, SearchQuery, build_select
+from geo.search import BBox, Filters, Point, SearchQuery, build_select, page
 from registry.regions import jiangsu_places
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,9 +95,9 @@ def random_points(n: int, seed: int = 7) -> list[Point]:
 
 def compiled(query: SearchQuery) -> str:
     return str(
-        build_select(query)
-        .limit(query.limit)
-        .compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+        page(build_select(query), query, query.limit, 0).compile(
+            dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
+        )
     )
 
 

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo.clusters import refresh_grid
 from registry.batches import (
     ImportResult,
     begin,
@@ -234,6 +235,8 @@ def import_registry(
                 counts.update(_upsert(session, result.batch_id, options.actor))
             counts["revoked_missing"] = _revoke_missing(session, result.batch_id, options)
             counts["unchanged"] = accepted - counts["inserted"] - counts["updated"]
+            if counts["inserted"] or counts["updated"] or counts["revoked_missing"]:
+                refresh_grid(session)  # statuses may have changed what the map shows
     finish(session, result, rows_read, accepted, counts)
     return result
 

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo.clusters import refresh_grid
 from geo.coords import COORD_SYSTEMS, CoordSystem, convert, in_china
 from registry import regions
 from registry.batches import (
@@ -420,5 +421,7 @@ def import_profiles(
                 text(_WRITE), {"batch": result.batch_id, "actor": options.actor}
             ).all()
             counts.update({f"changed_{group}": n for group, n in written})
+            if counts["changed_position"]:
+                refresh_grid(session)
     finish(session, result, rows_read, accepted, counts)
     return result

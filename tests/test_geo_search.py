@@ -247,3 +247,21 @@ def test_clusters_add_up_and_few_outlets_come_one_by_one(session: Session) -> No
     few = viewport(session, street, 17, Filters())
     assert few.clusters == [] and few.total == len(few.outlets) <= MAX_OUTLETS
     assert few.total == count(session, SearchQuery(bbox=street))
+
+
+def test_the_grid_follows_revocations_once_refreshed(session: Session) -> None:
+    from geo.clusters import refresh_grid
+
+    jiangsu = BBox(30.7, 116.3, 35.2, 121.9)
+    before = viewport(session, jiangsu, 7, Filters()).total
+    nearest = search(session, SearchQuery(near=XINJIEKOU, limit=2))
+    session.execute(
+        text(
+            "UPDATE institution SET status = 'revoked', revoked_on = '2026-01-05' "
+            "WHERE fi_code = ANY(:c)"
+        ),
+        {"c": [h.fi_code for h in nearest]},
+    )
+    refresh_grid(session)
+    after = viewport(session, jiangsu, 7, Filters())
+    assert after.total == before - 2 == count(session, SearchQuery(bbox=jiangsu))
