@@ -16,11 +16,10 @@ from flask.wrappers import Response
 
 SQL = """
 SELECT i.fi_code, i.name, i.address, ST_Y(o.position::geometry), ST_X(o.position::geometry),
-       ST_Distance(o.position, p.g, false)
-FROM outlet_profile o JOIN institution i ON i.id = o.institution_id,
-     (SELECT ST_SetSRID(ST_MakePoint(%(lng)s, %(lat)s), 4326)::geography AS g) p
+       ST_Distance(o.position, ST_SetSRID(ST_MakePoint(%(lng)s, %(lat)s), 4326)::geography, false)
+FROM outlet_profile o JOIN institution i ON i.id = o.institution_id
 WHERE i.status = 'active' AND o.position IS NOT NULL
-ORDER BY o.position <-> p.g, i.id
+ORDER BY o.position <-> ST_SetSRID(ST_MakePoint(%(lng)s, %(lat)s), 4326)::geography
 LIMIT 20
 """
 

@@ -74,7 +74,7 @@ def bench_database(outlets: int) -> str:
             ],
             check=True,
         )
-    with make_engine(rendered).connect() as conn:
+    with make_engine(rendered, statement_timeout_ms=0).connect() as conn:
         conn.execute(text("ANALYZE"))
         conn.commit()
     return rendered
@@ -143,7 +143,8 @@ end
 
 
 def serve(app: str, port: int, url: str, workers: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DATABASE_URL": url, "BRANCHFINDER_LOG_LEVEL": "WARNING"}
+    libpq_url = url.replace("postgresql+psycopg2://", "postgresql://", 1)  # for raw psycopg2
+    env = {**os.environ, "DATABASE_URL": libpq_url, "BRANCHFINDER_LOG_LEVEL": "WARNING"}
     proc = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),
