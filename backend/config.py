@@ -25,7 +25,7 @@ def _env_int(name: str, default: int) -> int:
         raise ValueError(f"environment variable {name} must be an integer, got {raw!r}") from exc
 
 
-DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:54329/branchfinder"
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:25432/branchfinder"
 
 
 @dataclass

@@ -9,7 +9,9 @@
 # Environment:
 #   DATABASE_URL       use this PostGIS database instead of the local cluster
 #   TEST_DATABASE_URL  server (and name prefix) for the throw-away test databases
-#   BRANCHFINDER_PG_PORT  port of the local cluster (default 54329)
+#   BRANCHFINDER_PG_PORT  port of the local cluster (default 25432: below Linux's
+#                         ephemeral range 32768-60999, where an outgoing connection
+#                         could already hold the port)
 #   PYTHON             interpreter to build the virtual environment with
 
 set -euo pipefail
@@ -17,7 +19,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
 RUN_DIR="$ROOT/.run"
-PG_PORT="${BRANCHFINDER_PG_PORT:-54329}"
+PG_PORT="${BRANCHFINDER_PG_PORT:-25432}"
 PG_DB="${BRANCHFINDER_PG_DB:-branchfinder}"
 
 say() { printf '\033[1m[branchfinder]\033[0m %s\n' "$*" >&2; }
@@ -158,6 +160,11 @@ ensure_cluster() {
             --auth-local=peer --auth-host=scram-sha-256 --pwfile="$pwfile" >"$RUN_DIR/initdb.log" 2>&1 \
             || { rm -f "$pwfile"; die "initdb failed, see $RUN_DIR/initdb.log"; }
         rm -f "$pwfile"
+    fi
+    if as_pg "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1 \
+        && [ "$(sed -n 4p "$data/postmaster.pid" 2>/dev/null)" != "$PG_PORT" ]; then
+        say "restarting the local cluster on port $PG_PORT"
+        as_pg "$bindir/pg_ctl" -D "$data" -m fast -w stop >/dev/null
     fi
     if ! as_pg "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1; then
         say "starting the local PostgreSQL cluster on 127.0.0.1:$PG_PORT"
