@@ -12,7 +12,6 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
-from registry.opening import open_state
 
 from backend.extensions import db_session
 from geo.clusters import viewport as viewport_service
@@ -36,7 +35,7 @@ from miniprogram_api.schemas import (
 from registry import outlets as outlet_records
 from registry import regions
 from registry.business_types import BUSINESS_TYPES, BY_KEY
-from registry.hours import OpeningHours
+from registry.opening import open_state, parse_stored
 
 blp = Blueprint(
     "outlets", __name__, description="公众版：查找网点 / Public finder: outlets near me, on the map"
@@ -76,7 +75,7 @@ def _run(query_args: dict[str, Any], **query: Any) -> list[OutletHit]:
 
 def summary(hit: OutletHit, coord: CoordSystem, moment: datetime) -> dict[str, Any]:
     lat, lng = convert(hit.lat, hit.lng, "wgs84", coord)
-    state = open_state(hit.opening_hours, moment)
+    state = open_state(parse_stored(hit.opening_hours), moment)
     return {
         "fi_code": hit.fi_code,
         "name": hit.name,
@@ -210,7 +209,7 @@ class OutletDetail(MethodView):
 def _detail(
     record: outlet_records.OutletRecord, coord: CoordSystem, moment: datetime
 ) -> dict[str, Any]:
-    hours = OpeningHours.from_json(record.opening_hours) if record.opening_hours else None
+    hours = parse_stored(record.opening_hours)
     state = open_state(hours, moment)
     position = None
     if record.lat is not None and record.lng is not None:

@@ -213,6 +213,18 @@ def _cache_key(hours_json: Mapping[str, Any] | str) -> str | None:
         return None
 
 
+def parse_stored(hours_json: Mapping[str, Any] | str | None) -> OpeningHours | None:
+    """Stored hours parsed once per distinct schedule (cached); None for missing or bad data.
+
+    A page of search results repeats a handful of schedules; parsing each hit's
+    JSON anew cost more than the query that found them.
+    """
+    if hours_json is None:
+        return None
+    key = _cache_key(hours_json)
+    return None if key is None else _parse_cached(key)
+
+
 def is_open_at(hours_json: Mapping[str, Any] | str | None, at: dt.datetime) -> bool:
     """Whether an outlet is open at `at`, from its stored hours; False for bad data.
 
