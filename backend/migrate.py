@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
@@ -29,7 +30,9 @@ def downgrade(database_url: str, revision: str) -> None:
     command.downgrade(alembic_config(database_url), revision)
 
 
+@lru_cache(maxsize=1)
 def head_revision() -> str | None:
+    """The newest revision in the code: fixed for a process, so /healthz reads the scripts once."""
     script = ScriptDirectory.from_config(alembic_config("postgresql://unused/unused"))
     return script.get_current_head()
 

@@ -104,17 +104,21 @@ _GRID_CLUSTERS = text(
 )
 
 
+def _grid_cells(box: BBox) -> dict[str, float]:
+    """Parameters selecting the grid cells that a box touches."""
+    return {
+        "min_lat": box.min_lat,
+        "min_lng": box.min_lng,
+        "max_lat": box.max_lat,
+        "max_lng": box.max_lng,
+        "grid": GRID_DEG,
+    }
+
+
 def _from_grid(session: Session, box: BBox, cell: float) -> ViewportResult:
     rows = session.execute(
         _GRID_CLUSTERS,
-        {
-            "min_lat": box.min_lat,
-            "min_lng": box.min_lng,
-            "max_lat": box.max_lat,
-            "max_lng": box.max_lng,
-            "grid": GRID_DEG,
-            "cell": cell,
-        },
+        {**_grid_cells(box), "cell": cell},
     ).all()
     clusters = [Cluster(count=int(n), lat=float(lat), lng=float(lng)) for n, lat, lng in rows]
     return ViewportResult(total=sum(c.count for c in clusters), outlets=[], clusters=clusters)
@@ -127,13 +131,7 @@ def _grid_total(session: Session, box: BBox) -> int:
             "WHERE gx BETWEEN floor(:min_lng / :grid) AND floor(:max_lng / :grid) "
             "AND gy BETWEEN floor(:min_lat / :grid) AND floor(:max_lat / :grid)"
         ),
-        {
-            "min_lat": box.min_lat,
-            "min_lng": box.min_lng,
-            "max_lat": box.max_lat,
-            "max_lng": box.max_lng,
-            "grid": GRID_DEG,
-        },
+        _grid_cells(box),
     ).scalar_one()
     return int(total)
 

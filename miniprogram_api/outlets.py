@@ -7,6 +7,7 @@ back to the caller's system. No SQL here.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -65,7 +66,7 @@ def _filters(args: dict[str, Any], moment: datetime) -> Filters:
     )
 
 
-def _run(query_args: dict[str, Any], **query: Any) -> list[OutletHit]:
+def _run(**query: Any) -> list[OutletHit]:
     try:
         return search(db_session(), SearchQuery(**query))
     except SearchError as exc:
@@ -73,8 +74,13 @@ def _run(query_args: dict[str, Any], **query: Any) -> list[OutletHit]:
         raise
 
 
+def position_in(lat: float, lng: float, coord: CoordSystem) -> dict[str, float]:
+    """A stored WGS-84 position as the caller's system, to about a centimetre."""
+    out_lat, out_lng = convert(lat, lng, "wgs84", coord)
+    return {"lat": round(out_lat, 7), "lng": round(out_lng, 7)}
+
+
 def summary(hit: OutletHit, coord: CoordSystem, moment: datetime) -> dict[str, Any]:
-    lat, lng = convert(hit.lat, hit.lng, "wgs84", coord)
     state = open_state(parse_stored(hit.opening_hours), moment)
     return {
         "fi_code": hit.fi_code,
@@ -84,7 +90,7 @@ def summary(hit: OutletHit, coord: CoordSystem, moment: datetime) -> dict[str, A
         "legal_entity_code": hit.legal_entity_code,
         "address": hit.address,
         "phone": hit.phone,
-        "position": {"lat": round(lat, 7), "lng": round(lng, 7)},
+        "position": position_in(hit.lat, hit.lng, coord),
         "distance_m": None if hit.distance_m is None else round(hit.distance_m, 1),
         "business_types": list(hit.business_types),
         "open_now": state.open_now if hit.opening_hours else None,
@@ -118,13 +124,12 @@ class Nearby(MethodView):
         """附近的网点 — outlets nearest to a point, with filters.
 
         Positions in and out are in `coord` (default gcj02). Revoked outlets and outlets
-        without a position never appear. `distance_m` is the geodesic distance.
+        without a position never appear. `distance_m` is the great-circle distance in metres.
         """
         moment = _now()
         offset = args.get("cursor", 0)
         here = _point(args["lat"], args["lng"], args["coord"])
         hits = _run(
-            args,
             near=here,
             radius_m=args["radius_m"],
             filters=_filters(args, moment),
@@ -148,9 +153,8 @@ class TextSearch(MethodView):
         moment = _now()
         offset = args.get("cursor", 0)
         near = _point(args["lat"], args["lng"], args["coord"]) if "lat" in args else None
-        filters = _filters(args, moment)
-        filters = Filters(**{**filters.__dict__, "text": args["q"]})
-        hits = _run(args, near=near, filters=filters, limit=args["limit"] + 1, offset=offset)
+        filters = replace(_filters(args, moment), text=args["q"])
+        hits = _run(near=near, filters=filters, limit=args["limit"] + 1, offset=offset)
         return _page(hits, args, offset, moment)
 
 
@@ -171,12 +175,10 @@ class Viewport(MethodView):
         north_east = _point(args["max_lat"], args["max_lng"], coord, "max_lat")
         box = BBox(south_west.lat, south_west.lng, north_east.lat, north_east.lng)
         result = viewport_service(db_session(), box, args["zoom"], _filters(args, moment))
-        clusters = []
-        for cluster in result.clusters:
-            lat, lng = convert(cluster.lat, cluster.lng, "wgs84", coord)
-            clusters.append(
-                {"count": cluster.count, "position": {"lat": round(lat, 7), "lng": round(lng, 7)}}
-            )
+        clusters = [
+            {"count": c.count, "position": position_in(c.lat, c.lng, coord)}
+            for c in result.clusters
+        ]
         return {
             "coord": coord,
             "total": result.total,
@@ -213,8 +215,7 @@ def _detail(
     state = open_state(hours, moment)
     position = None
     if record.lat is not None and record.lng is not None:
-        lat, lng = convert(record.lat, record.lng, "wgs84", coord)
-        position = {"lat": round(lat, 7), "lng": round(lng, 7)}
+        position = position_in(record.lat, record.lng, coord)
     return {
         "coord": coord,
         "fi_code": record.fi_code,

@@ -19,31 +19,13 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from registry.record_checks import DATA_COLUMNS
 from registry.rules import Issue, get, issue
 
 STAGE_TABLE = "registry_stage"
-STAGE_COLUMNS = (
-    "row_no",
-    "fi_code",
-    "name",
-    "short_name",
-    "category",
-    "legal_entity_code",
-    "parent_code",
-    "level",
-    "region_code",
-    "address",
-    "postcode",
-    "phone",
-    "licence_no",
-    "uscc",
-    "status",
-    "established_on",
-    "revoked_on",
-    "ok",
-    "fingerprint",
-)
-LEVEL_RANK = {"head_office": 0, "branch": 1, "sub_branch": 2, "outlet": 3}
+# The registry format's columns plus the derived category, the verdict so far, and the
+# fingerprint of a record that raised nothing (registry.importer).
+STAGE_COLUMNS = ("row_no", *DATA_COLUMNS, "category", "ok", "fingerprint")
 
 
 def create_stage(session: Session) -> None:
@@ -249,12 +231,20 @@ _MISSING = f"""
 """
 
 
-def _run(
+def refuse(
     session: Session,
     rule_id: str,
     sql: str,
     params: dict[str, object] | None = None,
+    *,
+    stage: str = STAGE_TABLE,
+    column: str | None = None,
 ) -> list[Issue]:
+    """Run one rule's query (rows of row_no, fi_code, value, expected) over a stage table.
+
+    Each row becomes an issue; if the rule is an error, those rows get `ok = false` so
+    the rules after it see only rows that can still load. Both imports use it.
+    """
     found = [
         issue(
             rule_id,
@@ -262,15 +252,14 @@ def _run(
             fi_code=code,
             value=value,
             expected=expected or "",
-            column=_COLUMN.get(rule_id),
+            column=column or _COLUMN.get(rule_id),
         )
         for row, code, value, expected in session.execute(text(sql), params or {}).all()
     ]
     if found and get(rule_id).severity == "error":
         rows = sorted({i.row for i in found if i.row is not None})
         session.execute(
-            text(f"UPDATE {STAGE_TABLE} SET ok = false WHERE row_no = ANY(:rows)"),
-            {"rows": rows},
+            text(f"UPDATE {stage} SET ok = false WHERE row_no = ANY(:rows)"), {"rows": rows}
         )
     return found
 
@@ -326,7 +315,7 @@ def _cascade(session: Session) -> list[Issue]:
     entity at the top of the row's parent chain, so XRC-LEGAL-MISSING leaves that to this.
     """
     issues: list[Issue] = []
-    while cascade := _run(session, "XRC-PARENT-REJECTED", _PARENT_REJECTED):
+    while cascade := refuse(session, "XRC-PARENT-REJECTED", _PARENT_REJECTED):
         issues += cascade
     return issues
 
@@ -336,14 +325,14 @@ def run_cross_checks(session: Session, options: CheckOptions) -> list[Issue]:
     issues: list[Issue] = []
     for rule_id, sql in _QUERIES:
         if rule_id == "LOAD-REACTIVATION" and options.allow_reactivation:
-            issues += _run(session, "LOAD-REACTIVATED", sql)
+            issues += refuse(session, "LOAD-REACTIVATED", sql)
             continue
-        issues += _run(session, rule_id, sql)
+        issues += refuse(session, rule_id, sql)
     issues += _cascade(session)
     for rule_id, sql in _PARENT_QUERIES:
-        issues += _run(session, rule_id, sql)
+        issues += refuse(session, rule_id, sql)
     issues += _cycles(session)
-    issues += _run(
+    issues += refuse(
         session,
         "LOAD-ACTIVE-CHILDREN",
         _ACTIVE_CHILDREN,
@@ -360,4 +349,4 @@ def missing_checks(session: Session, options: CheckOptions) -> list[Issue]:
     """Stored active records of a full snapshot's jurisdiction that the file lacks."""
     if options.jurisdiction is None:
         return []
-    return _run(session, "LOAD-MISSING", _MISSING, {"prefix": options.jurisdiction + "%"})
+    return refuse(session, "LOAD-MISSING", _MISSING, {"prefix": options.jurisdiction + "%"})

@@ -89,29 +89,18 @@ def _stage_rows(
     for row_no, raw in rows:
         checked = check_record(raw, row_no)
         issues.extend(checked.issues)
-        v = checked.values
-        yield [
-            row_no,
-            v["fi_code"],
-            v["name"],
-            v["short_name"],
-            checked.category,
-            v["legal_entity_code"],
-            v["parent_code"],
-            v["level"],
-            v["region_code"],
-            v["address"],
-            v["postcode"],
-            v["phone"],
-            v["licence_no"],
-            v["uscc"],
-            v["status"],
-            checked.established_on,
-            checked.revoked_on,
-            not checked.has_errors,
+        stage: dict[str, Any] = {
+            **checked.values,
+            "row_no": row_no,
+            "category": checked.category,
+            # dates as parsed: the text of an invalid date cannot go into a date column
+            "established_on": checked.established_on,
+            "revoked_on": checked.revoked_on,
+            "ok": not checked.has_errors,
             # only a record that raised nothing may later skip its checks
-            fingerprint(raw) if fingerprints and not checked.issues else None,
-        ]
+            "fingerprint": fingerprint(raw) if fingerprints and not checked.issues else None,
+        }
+        yield [stage.get(column) for column in STAGE_COLUMNS]
 
 
 class _Changed(Exception):
@@ -143,13 +132,18 @@ def _quick_unchanged(
     if not known:
         return False
     create_stage(session)
-    blank = [None] * (len(STAGE_COLUMNS) - 4)
     last = [0, 0]  # last row number yielded, last row number checked
 
     def rows() -> Iterator[list[Any]]:
         for row_no, raw in opened.rows():
             last[0] = row_no
-            yield [row_no, (raw.get("fi_code") or "").upper(), *blank, True, fingerprint(raw)]
+            stage = {
+                "row_no": row_no,
+                "fi_code": (raw.get("fi_code") or "").upper(),
+                "ok": True,
+                "fingerprint": fingerprint(raw),
+            }
+            yield [stage.get(column) for column in STAGE_COLUMNS]
 
     def check(n: int) -> None:
         matched, total = session.execute(text(_QUICK_CHUNK), {"after": last[1]}).one()

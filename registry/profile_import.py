@@ -40,6 +40,7 @@ from registry.batches import (
 )
 from registry.bulk import copy_rows, pg_array
 from registry.business_types import BUSINESS_TYPES, BY_KEY
+from registry.cross_checks import refuse
 from registry.formats import ColumnSpec
 from registry.hours import HoursError, parse_hours
 from registry.record_checks import normalise_phone
@@ -224,39 +225,28 @@ def _stage_rows(
         yield stage_row
 
 
-def _mark(
-    session: Session, rule_id: str, sql: str, params: dict[str, Any] | None = None
-) -> list[Issue]:
-    found = [
-        issue(rule_id, row=r, fi_code=c, column=col, value=v, expected=e or "")
-        for r, c, col, v, e in session.execute(text(sql), params or {}).all()
-    ]
-    if found:
-        session.execute(
-            text(f"UPDATE {STAGE} SET ok = false WHERE row_no = ANY(:rows)"),
-            {"rows": sorted({i.row for i in found if i.row is not None})},
-        )
-    return found
-
-
 def _cross_checks(session: Session) -> list[Issue]:
-    issues = _mark(
+    issues = refuse(
         session,
         "PRF-DUPLICATE",
         f"""
-        SELECT s.row_no, s.fi_code, 'fi_code', s.fi_code, d.rows FROM {STAGE} s JOIN (
+        SELECT s.row_no, s.fi_code, s.fi_code, d.rows FROM {STAGE} s JOIN (
             SELECT fi_code, string_agg(row_no::text, ', ' ORDER BY row_no) AS rows
             FROM {STAGE} WHERE fi_code IS NOT NULL GROUP BY fi_code HAVING count(*) > 1
         ) d USING (fi_code)""",
+        stage=STAGE,
+        column="fi_code",
     )
-    issues += _mark(
+    issues += refuse(
         session,
         "PRF-FICODE-UNKNOWN",
         f"""
-        SELECT s.row_no, s.fi_code, 'fi_code', s.fi_code,
+        SELECT s.row_no, s.fi_code, s.fi_code,
                CASE WHEN i.status = 'revoked' THEN '（已撤销 / revoked）' ELSE '' END
         FROM {STAGE} s LEFT JOIN institution i USING (fi_code)
         WHERE s.ok AND (i.id IS NULL OR i.status <> 'active')""",
+        stage=STAGE,
+        column="fi_code",
     )
     # Region bounds come from Python (registry.regions); ship the few needed to SQL.
     codes = (
@@ -282,16 +272,18 @@ def _cross_checks(session: Session) -> list[Issue]:
         ("region_code", "min_lat", "min_lng", "max_lat", "max_lng"),
         bounds,
     )
-    issues += _mark(
+    issues += refuse(
         session,
         "PRF-POSITION-REGION",
         f"""
-        SELECT s.row_no, s.fi_code, 'latitude', s.lat || ',' || s.lng, i.region_code
+        SELECT s.row_no, s.fi_code, s.lat || ',' || s.lng, i.region_code
         FROM {STAGE} s JOIN institution i USING (fi_code)
         JOIN profile_bounds b ON b.region_code = i.region_code
         WHERE s.ok AND s.lat IS NOT NULL
           AND NOT (s.lat BETWEEN b.min_lat AND b.max_lat AND s.lng BETWEEN b.min_lng AND b.max_lng)
     """,
+        stage=STAGE,
+        column="latitude",
     )
     return issues
 
