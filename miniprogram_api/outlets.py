@@ -12,9 +12,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask.views import MethodView
+from flask.wrappers import Response
 from flask_smorest import Blueprint, abort
 
-from backend.extensions import db_session
+from backend.api import prebuilt
+from backend.extensions import read_session
 from geo.clusters import viewport as viewport_service
 from geo.coords import CoordinateError, CoordSystem, convert
 from geo.search import BBox, Filters, OutletHit, Point, SearchError, SearchQuery, search
@@ -36,7 +38,7 @@ from miniprogram_api.schemas import (
 from registry import outlets as outlet_records
 from registry import regions
 from registry.business_types import BUSINESS_TYPES, BY_KEY
-from registry.opening import open_state, parse_stored
+from registry.opening import OpenState, open_state, parse_stored
 
 blp = Blueprint(
     "outlets", __name__, description="公众版：查找网点 / Public finder: outlets near me, on the map"
@@ -68,7 +70,7 @@ def _filters(args: dict[str, Any], moment: datetime) -> Filters:
 
 def _run(**query: Any) -> list[OutletHit]:
     try:
-        return search(db_session(), SearchQuery(**query))
+        return search(read_session(), SearchQuery(**query))
     except SearchError as exc:
         abort(422, errors={"query": {exc.field: [str(exc)]}}, message=str(exc))
         raise
@@ -80,8 +82,24 @@ def position_in(lat: float, lng: float, coord: CoordSystem) -> dict[str, float]:
     return {"lat": round(out_lat, 7), "lng": round(out_lng, 7)}
 
 
-def summary(hit: OutletHit, coord: CoordSystem, moment: datetime) -> dict[str, Any]:
-    state = open_state(parse_stored(hit.opening_hours), moment)
+def summaries(hits: list[OutletHit], coord: CoordSystem, moment: datetime) -> list[dict[str, Any]]:
+    """The hits as the list items of OutletSummarySchema.
+
+    Open-now is worked out once per distinct schedule: a page repeats a few.
+    """
+    states: dict[str | None, OpenState | None] = {}
+    items = []
+    for hit in hits:
+        key = hit.opening_hours_json
+        if key not in states:
+            hours = parse_stored(key)
+            states[key] = None if hours is None else open_state(hours, moment)
+        items.append(summary(hit, coord, states[key]))
+    return items
+
+
+def summary(hit: OutletHit, coord: CoordSystem, state: OpenState | None) -> dict[str, Any]:
+    """One hit; `state` is its open state now, None when its hours are unknown."""
     return {
         "fi_code": hit.fi_code,
         "name": hit.name,
@@ -93,23 +111,26 @@ def summary(hit: OutletHit, coord: CoordSystem, moment: datetime) -> dict[str, A
         "position": position_in(hit.lat, hit.lng, coord),
         "distance_m": None if hit.distance_m is None else round(hit.distance_m, 1),
         "business_types": list(hit.business_types),
-        "open_now": state.open_now if hit.opening_hours else None,
-        "hours_verified": state.verified,
+        "open_now": None if state is None else state.open_now,
+        "hours_verified": True if state is None else state.verified,
     }
 
 
-def _page(
-    hits: list[OutletHit], args: dict[str, Any], offset: int, moment: datetime
-) -> dict[str, Any]:
+_PAGE_SCHEMA = OutletPageSchema()
+_VIEWPORT_SCHEMA = ViewportSchema()
+
+
+def _page(hits: list[OutletHit], args: dict[str, Any], offset: int, moment: datetime) -> Response:
     limit = args["limit"]
-    coord = args["coord"]
-    items = [summary(h, coord, moment) for h in hits[:limit]]
     more = len(hits) > limit
-    return {
-        "coord": coord,
-        "items": items,
-        "next_cursor": encode_cursor(offset + limit) if more else None,
-    }
+    return prebuilt(
+        _PAGE_SCHEMA,
+        {
+            "coord": args["coord"],
+            "items": summaries(hits[:limit], args["coord"], moment),
+            "next_cursor": encode_cursor(offset + limit) if more else None,
+        },
+    )
 
 
 _ERRORS = {422: "参数无效：errors 中逐项说明 / invalid parameters, named in `errors`"}
@@ -117,10 +138,10 @@ _ERRORS = {422: "参数无效：errors 中逐项说明 / invalid parameters, nam
 
 @blp.route("/outlets/nearby")
 class Nearby(MethodView):
-    @blp.arguments(NearbyArgs, location="query")
+    @blp.arguments(NearbyArgs(), location="query")
     @blp.response(200, OutletPageSchema)
     @blp.alt_response(422, description=_ERRORS[422])
-    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+    def get(self, args: dict[str, Any]) -> Response:
         """附近的网点 — outlets nearest to a point, with filters.
 
         Positions in and out are in `coord` (default gcj02). Revoked outlets and outlets
@@ -141,10 +162,10 @@ class Nearby(MethodView):
 
 @blp.route("/outlets/search")
 class TextSearch(MethodView):
-    @blp.arguments(TextSearchArgs, location="query")
+    @blp.arguments(TextSearchArgs(), location="query")
     @blp.response(200, OutletPageSchema)
     @blp.alt_response(422, description=_ERRORS[422])
-    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+    def get(self, args: dict[str, Any]) -> Response:
         """按名称或地址搜索 — outlets by name or address (exact, prefix, fuzzy).
 
         With `lat`/`lng` the matches are ranked by distance, otherwise by how well
@@ -160,10 +181,10 @@ class TextSearch(MethodView):
 
 @blp.route("/outlets/viewport")
 class Viewport(MethodView):
-    @blp.arguments(ViewportArgs, location="query")
+    @blp.arguments(ViewportArgs(), location="query")
     @blp.response(200, ViewportSchema)
     @blp.alt_response(422, description=_ERRORS[422])
-    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+    def get(self, args: dict[str, Any]) -> Response:
         """地图视野内的网点 — outlets in a map viewport, clustered when there are many.
 
         Few outlets: each one. Many: server-side clusters (count and centre) on a grid
@@ -174,30 +195,33 @@ class Viewport(MethodView):
         south_west = _point(args["min_lat"], args["min_lng"], coord, "min_lat")
         north_east = _point(args["max_lat"], args["max_lng"], coord, "max_lat")
         box = BBox(south_west.lat, south_west.lng, north_east.lat, north_east.lng)
-        result = viewport_service(db_session(), box, args["zoom"], _filters(args, moment))
+        result = viewport_service(read_session(), box, args["zoom"], _filters(args, moment))
         clusters = [
             {"count": c.count, "position": position_in(c.lat, c.lng, coord)}
             for c in result.clusters
         ]
-        return {
-            "coord": coord,
-            "total": result.total,
-            "mode": "clusters" if result.clusters else "outlets",
-            "items": [summary(h, coord, moment) for h in result.outlets],
-            "clusters": clusters,
-        }
+        return prebuilt(
+            _VIEWPORT_SCHEMA,
+            {
+                "coord": coord,
+                "total": result.total,
+                "mode": "clusters" if result.clusters else "outlets",
+                "items": summaries(result.outlets, coord, moment),
+                "clusters": clusters,
+            },
+        )
 
 
 @blp.route("/outlets/<string:fi_code>")
 class OutletDetail(MethodView):
-    @blp.arguments(CoordArgs, location="query")
+    @blp.arguments(CoordArgs(), location="query")
     @blp.response(200, OutletDetailSchema)
     @blp.alt_response(404, description="没有这个网点 / no such outlet")
     @blp.alt_response(410, description="网点已撤销 / the outlet has closed for good")
     def get(self, args: dict[str, Any], fi_code: str) -> dict[str, Any]:
         """网点详情 — one outlet: names, address, phone, position, business types,
         hours and whether it is open now, photos, service links, legal entity."""
-        record = outlet_records.detail(db_session(), fi_code.upper())
+        record = outlet_records.detail(read_session(), fi_code.upper())
         if record is None:
             abort(404, message=f"没有编码为 {fi_code} 的网点 / no outlet {fi_code}")
             raise AssertionError
@@ -262,16 +286,16 @@ class BusinessTypes(MethodView):
 
 @blp.route("/institutions")
 class Institutions(MethodView):
-    @blp.arguments(InstitutionArgs, location="query")
+    @blp.arguments(InstitutionArgs(), location="query")
     @blp.response(200, LegalEntitySchema(many=True))
     def get(self, args: dict[str, Any]) -> list[dict[str, Any]]:
         """金融机构 — legal entities (head offices) to filter outlets by."""
-        return outlet_records.legal_entities(db_session(), tuple(args["category"]))
+        return outlet_records.legal_entities(read_session(), tuple(args["category"]))
 
 
 @blp.route("/regions")
 class Regions(MethodView):
-    @blp.arguments(RegionArgs, location="query")
+    @blp.arguments(RegionArgs(), location="query")
     @blp.response(200, RegionSchema(many=True))
     @blp.alt_response(404, description="没有这个行政区 / unknown region code")
     def get(self, args: dict[str, Any]) -> list[dict[str, Any]]:

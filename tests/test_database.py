@@ -1,0 +1,75 @@
+"""Connection handling: idle connections are checked before use, readers run without a
+transaction, and both survive the server dropping a connection."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from flask import Flask
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
+
+from backend import database as database_module
+from backend.database import make_engine
+from backend.extensions import db_session, read_session
+
+
+def _backend_pid(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+def _terminate(admin: Engine, pid: int) -> None:
+    with admin.connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        conn.commit()
+    for _ in range(50):  # wait until the server has really let it go
+        with admin.connect() as conn:
+            alive = conn.execute(
+                text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
+            ).scalar_one()
+        if not alive:
+            return
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("autocommit", [False, True])
+def test_an_idle_connection_cut_by_the_server_is_replaced_before_use(
+    database_url: str, engine: Engine, monkeypatch: pytest.MonkeyPatch, autocommit: bool
+) -> None:
+    subject = make_engine(database_url, pool_size=1, autocommit=autocommit)
+    try:
+        first = _backend_pid(subject)  # now idle in the pool
+        _terminate(engine, first)
+        monkeypatch.setattr(database_module, "IDLE_PING_S", 0.0)
+        assert _backend_pid(subject) != first  # no error: the ping found it dead
+    finally:
+        subject.dispose()
+
+
+def test_a_connection_used_a_moment_ago_is_not_pinged(database_url: str, engine: Engine) -> None:
+    """No round trip for busy connections: a cut that recent shows up as an error instead."""
+    subject = make_engine(database_url, pool_size=1)
+    try:
+        first = _backend_pid(subject)
+        _terminate(engine, first)
+        with pytest.raises(OperationalError):
+            _backend_pid(subject)
+        assert _backend_pid(subject) != first  # and the pool has replaced it
+    finally:
+        subject.dispose()
+
+
+def test_read_sessions_run_each_statement_on_its_own(app: Flask) -> None:
+    with app.test_request_context():
+        reader = read_session()
+        first = reader.execute(text("SELECT clock_timestamp(), now()")).one()
+        time.sleep(0.01)
+        second = reader.execute(text("SELECT now()")).scalar_one()
+        # now() is the start of the transaction: a new one for each statement
+        assert second > first[1]
+        writer = db_session()
+        start = writer.execute(text("SELECT now()")).scalar_one()
+        time.sleep(0.01)
+        assert writer.execute(text("SELECT now()")).scalar_one() == start  # one transaction
