@@ -22,5 +22,8 @@ BF="$VENV/bin/branchfinder"
 HOST="${BRANCHFINDER_HOST:-127.0.0.1}"
 PORT="${BRANCHFINDER_PORT:-8000}"
 say "serving on http://$HOST:$PORT  (Swagger UI: http://$HOST:$PORT/docs, health: /healthz; Ctrl-C stops)"
+# The access log leaves query strings out: they carry users' positions and WeChat's openid.
 exec "$VENV/bin/gunicorn" --bind "$HOST:$PORT" --workers "${BRANCHFINDER_WORKERS:-2}" \
-    --access-logfile - --error-logfile - 'backend.wsgi:app'
+    --access-logfile - --error-logfile - \
+    --access-logformat '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s' \
+    'backend.wsgi:app'

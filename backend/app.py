@@ -47,6 +47,12 @@ def create_app(config: Config | None = None) -> Flask:
     api.register_blueprint(health_blp)
     miniprogram_api.register(api)
 
+    from bot.wechat import init_wechat
+
+    # Placeholder until the chat engine (bot.engine.BotEngine) is wired in: without an
+    # engine in app.extensions["branchfinder.bot_engine"], POST /wechat answers 503.
+    init_wechat(app, app.extensions.get("branchfinder.bot_engine"), api=api)
+
     @app.route("/docs/assets/<path:filename>")
     def swagger_ui_assets(filename: str) -> Response:
         """Swagger UI's files, served locally: the product never fetches from a CDN."""

@@ -25,6 +25,16 @@ def _env_int(name: str, default: int) -> int:
         raise ValueError(f"environment variable {name} must be an integer, got {raw!r}") from exc
 
 
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"environment variable {name} must be a number, got {raw!r}") from exc
+
+
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:25432/branchfinder"
 
 
@@ -62,6 +72,20 @@ class Config:
     )
     rate_limit_window_s: int = field(
         default_factory=lambda: _env_int("BRANCHFINDER_RATE_LIMIT_WINDOW_S", 3600)
+    )
+    # WeChat official account (bot/wechat.py). Without a token /wechat answers 503; the
+    # EncodingAESKey (43 characters) and appid are needed only in safe (encrypted) mode.
+    wechat_token: str = field(
+        default_factory=lambda: _env("BRANCHFINDER_WECHAT_TOKEN", ""), repr=False
+    )
+    wechat_aes_key: str = field(
+        default_factory=lambda: _env("BRANCHFINDER_WECHAT_AES_KEY", ""), repr=False
+    )
+    wechat_appid: str = field(default_factory=lambda: _env("BRANCHFINDER_WECHAT_APPID", ""))
+    # How long the bot may think before WeChat gets a fallback text: WeChat drops the
+    # connection after 5 s, so this must leave room for the database and the network.
+    wechat_reply_budget_s: float = field(
+        default_factory=lambda: _env_float("BRANCHFINDER_WECHAT_REPLY_BUDGET_S", 4.0)
     )
     testing: bool = False
 
