@@ -47,11 +47,13 @@ def create_app(config: Config | None = None) -> Flask:
     api.register_blueprint(health_blp)
     miniprogram_api.register(api)
 
+    from bot.api import PREFIX as BOT_PREFIX
+    from bot.api import blp as bot_blp
+    from bot.engine import BotEngine
     from bot.wechat import init_wechat
 
-    # Placeholder until the chat engine (bot.engine.BotEngine) is wired in: without an
-    # engine in app.extensions["branchfinder.bot_engine"], POST /wechat answers 503.
-    init_wechat(app, app.extensions.get("branchfinder.bot_engine"), api=api)
+    init_wechat(app, BotEngine(config.secret_key), api=api)  # the engine of every channel
+    api.register_blueprint(bot_blp, url_prefix=BOT_PREFIX)
 
     @app.route("/docs/assets/<path:filename>")
     def swagger_ui_assets(filename: str) -> Response:

@@ -484,3 +484,65 @@ def _one_line(exc: BaseException) -> str:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+# --- chat -----------------------------------------------------------------------------------
+
+
+@main.command("chat")
+@click.option("--user", default="terminal", show_default=True, help="Who is chatting (memory).")
+@click.option(
+    "--coord",
+    type=click.Choice(["wgs84", "gcj02", "bd09"]),
+    default="gcj02",
+    show_default=True,
+    help="Coordinate system of positions given with /loc.",
+)
+@DB_OPTION
+def chat(user: str, coord: str, database_url: str) -> None:
+    """Talk to the chat bot in the terminal, with the engine WeChat uses.
+
+    \b
+    Type a question ("最近的工行", "新街口哪里能换外币", "第二个的电话"), or
+      /loc LAT,LNG [LABEL]   share a position (in --coord)
+      /quit                  leave (or Ctrl-D)
+    Reads lines from standard input, so it also answers a piped script.
+    """
+    from datetime import UTC, datetime
+
+    from backend.database import make_engine, make_sessionmaker, session_scope
+    from bot.engine import BotEngine
+    from bot.messages import BotInput, SharedLocation
+    from geo.coords import CoordinateError, convert
+
+    sessions = make_sessionmaker(make_engine(database_url))
+    engine = BotEngine(Config().secret_key)
+    interactive = sys.stdin.isatty()
+    if interactive:
+        click.echo("branchfinder 聊天机器人。/loc 纬度,经度 发送位置，/quit 退出。")
+    while True:
+        try:
+            line = input("你：" if interactive else "").strip()
+        except EOFError:
+            break
+        if not line:
+            continue
+        if line in ("/quit", "/exit"):
+            break
+        message = BotInput(user=user, text=line)
+        if line.startswith("/loc"):
+            parts = line[4:].strip().split(maxsplit=1)
+            try:
+                lat, lng = (float(v) for v in parts[0].split(","))
+                wlat, wlng = convert(lat, lng, coord, "wgs84")  # type: ignore[arg-type]
+            except (IndexError, ValueError, CoordinateError) as exc:
+                click.echo(f"用法：/loc 纬度,经度 [地名]（{exc}）", err=True)
+                continue
+            label = parts[1] if len(parts) > 1 else None
+            message = BotInput(user=user, location=SharedLocation(wlat, wlng, label))
+        try:
+            with session_scope(sessions) as session:
+                answer = engine.reply(session, message, datetime.now(UTC))
+        except OperationalError as exc:
+            raise click.ClickException(_one_line(exc)) from exc
+        click.echo(("机器人：" if interactive else "") + answer.text + "\n")

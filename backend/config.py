@@ -70,6 +70,9 @@ class Config:
     feedback_rate_limit: int = field(
         default_factory=lambda: _env_int("BRANCHFINDER_FEEDBACK_RATE_LIMIT", 10)
     )
+    chat_rate_limit: int = field(
+        default_factory=lambda: _env_int("BRANCHFINDER_CHAT_RATE_LIMIT", 600)
+    )
     rate_limit_window_s: int = field(
         default_factory=lambda: _env_int("BRANCHFINDER_RATE_LIMIT_WINDOW_S", 3600)
     )

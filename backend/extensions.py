@@ -26,6 +26,13 @@ class Database:
     sessions: sessionmaker[Session]
     readers: sessionmaker[Session]
 
+    def dispose(self) -> None:
+        """Close every pooled connection (tests, and a worker shutting down)."""
+        self.engine.dispose()
+        reader = self.readers.kw["bind"]
+        if isinstance(reader, Engine):
+            reader.dispose()
+
 
 def init_database(app: Flask, config: Config) -> Database:
     def engine(autocommit: bool) -> Engine:

@@ -94,16 +94,14 @@ _XML_ILLEGAL = {c: None for c in range(0x20) if c not in (0x09, 0x0A, 0x0D)} | {
 }
 
 
-def init_wechat(app: Flask, engine: Engine | None, *, api: Api | None = None) -> None:
+def init_wechat(app: Flask, engine: Engine, *, api: Api | None = None) -> None:
     """Mount `/wechat` (documented when `api` is given) and check its settings at start-up.
 
-    `engine` is what answers messages; without one `/wechat` answers 503, which
-    is how the app runs until the real engine is wired in.
+    `engine` answers the messages; it is kept in `app.extensions` for every channel.
     """
     config: Config = app.extensions["branchfinder.config"]
     check_settings(config)
-    if engine is not None:
-        app.extensions[ENGINE_EXTENSION] = engine
+    app.extensions[ENGINE_EXTENSION] = engine
     if api is not None:
         api.register_blueprint(blp)
     else:
@@ -219,8 +217,6 @@ def _available() -> None:
     """Unconfigured is the operator's problem, not the caller's: 503 before anything else."""
     if not _config().wechat_token:
         raise Unavailable("WeChat is not configured: set BRANCHFINDER_WECHAT_TOKEN.")
-    if request.method == "POST" and _engine() is None:
-        raise Unavailable("The chat bot is not available: no bot engine is configured.")
 
 
 @blp.route("/wechat")
@@ -292,8 +288,8 @@ def _config() -> Config:
     return config
 
 
-def _engine() -> Engine | None:
-    engine: Engine | None = current_app.extensions.get(ENGINE_EXTENSION)
+def _engine() -> Engine:
+    engine: Engine = current_app.extensions[ENGINE_EXTENSION]
     return engine
 
 
@@ -510,8 +506,6 @@ def _answer_once(incoming: Incoming, message: BotInput, deliver: bool) -> tuple[
 def _ask_engine(message: BotInput) -> tuple[str, str]:
     """The engine's reply text and how it went: answered, timeout or failed."""
     engine = _engine()
-    if engine is None:  # checked before the request; the app may have lost it since
-        return FAILED_TEXT, "failed"
     config = _config()
     try:
         reply = reply_within(

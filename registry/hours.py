@@ -543,12 +543,38 @@ class OpeningHours:
         rules.extend(e.format() for e in self.exceptions)
         return "; ".join(rules)
 
+    def format_zh(self) -> str:
+        """For people, in Chinese: 周一至周五 09:00-17:00；周六、周日 09:00-12:00；法定节假日休息.
+
+        Dated exceptions are left out: a chat answer or a sign states the usual week.
+        """
+        if self.is_24_7:
+            rules = ["24小时营业"]
+        elif all(not day for day in self.weekly):
+            rules = ["暂停营业"]
+        else:
+            groups: dict[tuple[Interval, ...], list[int]] = {}
+            for index, day in enumerate(self.weekly):
+                if day:
+                    groups.setdefault(day, []).append(index)
+            rules = [
+                f"{_format_days(indexes, _DAY_ZH, '至', '、')} "
+                + "，".join(i.format() for i in day)
+                for day, indexes in groups.items()
+            ]
+        if self.public_holidays == "closed":
+            rules.append("法定节假日休息")
+        return "；".join(rules)
+
     def __str__(self) -> str:
         return self.format()
 
 
-def _format_days(indexes: list[int]) -> str:
+def _format_days(
+    indexes: list[int], names: Sequence[str] = (), to: str = "-", sep: str = ","
+) -> str:
     """Sorted weekday indexes as "Mo-We,Fr,Sa,Su": ranges for runs of three or more."""
+    names = names or _DAY_TEXT
     parts: list[str] = []
     run_start = previous = indexes[0]
     for index in [*indexes[1:], None]:
@@ -557,12 +583,12 @@ def _format_days(indexes: list[int]) -> str:
             continue
         length = previous - run_start + 1
         if length >= 3:
-            parts.append(f"{_DAY_TEXT[run_start]}-{_DAY_TEXT[previous]}")
+            parts.append(f"{names[run_start]}{to}{names[previous]}")
         else:
-            parts.extend(_DAY_TEXT[i] for i in range(run_start, previous + 1))
+            parts.extend(names[i] for i in range(run_start, previous + 1))
         if index is not None:
             run_start = previous = index
-    return ",".join(parts)
+    return sep.join(parts)
 
 
 # --- JSON validation ------------------------------------------------------------------------

@@ -99,7 +99,7 @@ def truncate_all(engine: Engine) -> None:
 def app(database_url: str, engine: Engine) -> Iterator[Flask]:
     application = create_app(TestConfig(database_url=database_url))
     yield application
-    application.extensions["branchfinder.db"].engine.dispose()
+    application.extensions["branchfinder.db"].dispose()
     truncate_all(engine)
 
 

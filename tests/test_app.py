@@ -53,7 +53,7 @@ def test_healthz_is_503_when_migrations_are_missing() -> None:
     try:
         app = create_app(TestConfig(database_url=url))
         response = app.test_client().get("/healthz")
-        app.extensions["branchfinder.db"].engine.dispose()
+        app.extensions["branchfinder.db"].dispose()
     finally:
         drop_database(url)
     assert response.status_code == 503

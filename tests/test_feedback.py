@@ -316,7 +316,7 @@ def test_limit_holds_across_two_workers_and_counts_failed_requests(
         assert workers[0].post(URL, json={"kind": "phone"}).status_code == 429
         assert workers[1].post(URL, json={"kind": "phone"}).status_code == 429
     finally:
-        second.extensions["branchfinder.db"].engine.dispose()
+        second.extensions["branchfinder.db"].dispose()
 
 
 def test_forwarded_for_is_believed_only_behind_trusted_proxies(
@@ -340,7 +340,7 @@ def test_forwarded_for_is_believed_only_behind_trusted_proxies(
         assert reports(proxied, spoofed) == [201, 201, 429, 201]
     finally:
         for app in (direct, proxied):
-            app.extensions["branchfinder.db"].engine.dispose()
+            app.extensions["branchfinder.db"].dispose()
 
 
 def test_raw_address_is_stored_nowhere(client: FlaskClient, registry: Engine) -> None:

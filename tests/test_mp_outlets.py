@@ -41,7 +41,7 @@ def finder(
         session.commit()
     app = create_app(TestConfig(database_url=database_url))
     yield app
-    app.extensions["branchfinder.db"].engine.dispose()
+    app.extensions["branchfinder.db"].dispose()
     truncate_all(engine)
 
 

@@ -1,0 +1,133 @@
+"""`POST /api/bot/v1/chat`: the chat bot for channels other than WeChat (web, apps, tests).
+
+Thin: the body becomes a `BotInput` (positions converted to WGS-84), the engine
+answers, and the reply's positions go back in the caller's coordinate system.
+The engine's memory of the user is written in this request's transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import marshmallow as ma
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+
+from backend.config import Config
+from backend.extensions import db_session
+from backend.ratelimit import limit_current_client
+from bot.messages import BotInput, Engine, SharedLocation
+from bot.wechat import ENGINE_EXTENSION
+from geo.coords import COORD_SYSTEMS, CoordinateError, CoordSystem, convert
+
+PREFIX = "/api/bot/v1"
+MAX_TEXT = 500
+
+blp = Blueprint(
+    "bot", __name__, description="聊天机器人 / Chat bot: questions about outlets in Chinese"
+)
+
+
+class LocationSchema(ma.Schema):
+    lat = ma.fields.Float(required=True, validate=ma.validate.Range(-90, 90, error="纬度超出范围"))
+    lng = ma.fields.Float(
+        required=True, validate=ma.validate.Range(-180, 180, error="经度超出范围")
+    )
+    coord = ma.fields.String(
+        load_default="gcj02",
+        validate=ma.validate.OneOf(COORD_SYSTEMS, error="坐标系应为 wgs84、gcj02 或 bd09"),
+    )
+    label = ma.fields.String(load_default=None, validate=ma.validate.Length(max=100))
+
+
+class ChatRequestSchema(ma.Schema):
+    user = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(1, 64, error="user 应为 1–64 个字符"),
+        metadata={"description": "a stable id of the person chatting, for follow-ups"},
+    )
+    text = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.Length(max=MAX_TEXT, error=f"消息最长 {MAX_TEXT} 个字符"),
+        metadata={"example": "新街口哪里能换外币"},
+    )
+    location = ma.fields.Nested(LocationSchema, load_default=None)
+
+    @ma.validates_schema
+    def _something(self, data: dict[str, Any], **_: Any) -> None:
+        if not (data.get("text") or "").strip() and data.get("location") is None:
+            raise ma.ValidationError("text 与 location 至少提供一项", "text")
+
+
+class ChatPositionSchema(ma.Schema):
+    lat = ma.fields.Float()
+    lng = ma.fields.Float()
+
+
+class ChatResultSchema(ma.Schema):
+    fi_code = ma.fields.String()
+    name = ma.fields.String()
+    address = ma.fields.String(allow_none=True)
+    phone = ma.fields.String(allow_none=True)
+    position = ma.fields.Nested(
+        ChatPositionSchema, metadata={"description": "in the request's coord"}
+    )
+    distance_m = ma.fields.Float(allow_none=True)
+    open_now = ma.fields.Boolean(allow_none=True)
+
+
+class ChatReplySchema(ma.Schema):
+    reply = ma.fields.String(metadata={"description": "the answer as chat text (Chinese)"})
+    results = ma.fields.List(ma.fields.Nested(ChatResultSchema))
+    understood = ma.fields.Dict(
+        metadata={"description": "what the bot read in the message: entities, places, ..."}
+    )
+
+
+@blp.route("/chat")
+class Chat(MethodView):
+    @blp.arguments(ChatRequestSchema)
+    @blp.response(200, ChatReplySchema)
+    @blp.alt_response(422, description="无效的请求 / invalid body, fields named in `errors`")
+    @blp.alt_response(429, description="请求过于频繁 / too many messages from this client")
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """与机器人对话 — ask the bot: "最近的工行", "新街口哪里能换外币", "第二个的电话".
+
+        The bot remembers each `user`'s last position and results for a while, so
+        follow-ups work. Send `location` (gcj02 by default) to get nearest-first answers.
+        """
+        config: Config = current_app.extensions["branchfinder.config"]
+        limit_current_client("chat", config.chat_rate_limit)
+        engine: Engine = current_app.extensions[ENGINE_EXTENSION]
+        coord: CoordSystem = "gcj02"
+        location = None
+        if body["location"] is not None:
+            where = body["location"]
+            coord = where["coord"]
+            try:
+                lat, lng = convert(where["lat"], where["lng"], coord, "wgs84")
+            except CoordinateError as exc:
+                abort(422, errors={"json": {"location": [str(exc)]}}, message=f"位置无效：{exc}")
+                raise
+            location = SharedLocation(lat, lng, where["label"])
+        session = db_session()
+        message = BotInput(user=body["user"], text=body["text"], location=location)
+        answer = engine.reply(session, message, datetime.now(UTC))
+        session.commit()
+        results = []
+        for item in answer.results:
+            out_lat, out_lng = convert(item.lat, item.lng, "wgs84", coord)
+            results.append(
+                {
+                    "fi_code": item.fi_code,
+                    "name": item.name,
+                    "address": item.address,
+                    "phone": item.phone,
+                    "position": {"lat": round(out_lat, 7), "lng": round(out_lng, 7)},
+                    "distance_m": None if item.distance_m is None else round(item.distance_m, 1),
+                    "open_now": item.open_now,
+                }
+            )
+        return {"reply": answer.text, "results": results, "understood": answer.understood}

@@ -1,0 +1,493 @@
+"""The chat bot's engine: one message and what we remember of its sender → a reply.
+
+Channel-neutral (`bot.messages`): WeChat, the JSON chat API and the terminal
+chat all call `BotEngine.reply`. The steps, each small:
+
+1. recall the user's memory (`bot.conversation`: last position, last results, last
+   search), which expires;
+2. read the text (`bot.understand` over a lexicon built from the registry's legal
+   entities, rebuilt when an import changes them);
+3. decide: help, a follow-up about the last results ("第二个的电话", "更多"), or a
+   search, which asks for the user's position first when it needs one;
+4. search with the one search service (`geo.search`) — nearest first when the
+   position is known — and re-rank by how well names match the words the user
+   gave (rapidfuzz), so "工行新街口支行" is that branch, not the nearest outlet
+   whose address mentions 新街口;
+5. when nothing matches, say what was understood and suggest the closest names;
+6. remember the results and the search for the next message.
+
+The engine writes only its memory row, in the caller's transaction: the caller
+commits (the WeChat adapter commits only if the reply went out in time).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from rapidfuzz import fuzz
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot import replies
+from bot.conversation import Memory, forget, recall, remember, user_key
+from bot.lexicon import EntityRecord, Lexicon, lexicon_for
+from bot.messages import BotInput, BotReply, ResultItem, SharedLocation
+from bot.understand import Understanding, understand
+from geo.coords import distance_m
+from geo.search import (
+    Filters,
+    OutletHit,
+    Point,
+    SearchQuery,
+    by_fi_codes,
+    search,
+    similar_names,
+)
+from registry import outlets as outlet_records
+from registry import regions
+from registry.business_types import BY_KEY
+from registry.models import ImportBatch
+from registry.opening import OpenState, open_state, parse_stored
+
+DEFAULT_COUNT = 5
+CANDIDATES = 60  # rows read to re-rank by name when the user named a place or branch
+LEXICON_CHECK_S = 30.0  # how often to ask whether an import changed the legal entities
+SUGGESTIONS = 3
+
+
+@dataclass(frozen=True)
+class _Search:
+    """A search the engine ran, as stored in memory for "更多" (JSON-friendly)."""
+
+    entities: tuple[str, ...]
+    categories: tuple[str, ...]
+    business_types: tuple[str, ...]
+    regions: tuple[str, ...]
+    landmark: str | None
+    open_now: bool
+    radius_m: float | None
+    count: int
+    offset: int
+    near: tuple[float, float] | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "entities": list(self.entities),
+            "categories": list(self.categories),
+            "business_types": list(self.business_types),
+            "regions": list(self.regions),
+            "landmark": self.landmark,
+            "open_now": self.open_now,
+            "radius_m": self.radius_m,
+            "count": self.count,
+            "offset": self.offset,
+            "near": list(self.near) if self.near else None,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> _Search:
+        near = data.get("near")
+        return cls(
+            entities=tuple(data.get("entities", ())),
+            categories=tuple(data.get("categories", ())),
+            business_types=tuple(data.get("business_types", ())),
+            regions=tuple(data.get("regions", ())),
+            landmark=data.get("landmark"),
+            open_now=bool(data.get("open_now")),
+            radius_m=data.get("radius_m"),
+            count=int(data.get("count", DEFAULT_COUNT)),
+            offset=int(data.get("offset", 0)),
+            near=(float(near[0]), float(near[1])) if near else None,
+        )
+
+
+class _LexiconCache:
+    """The lexicon of the registry's legal entities, rebuilt after an import changed them.
+
+    Asking costs one indexed query every LEXICON_CHECK_S per process; building one
+    takes a few hundred milliseconds and happens once per registry state.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._checked = 0.0
+        self._version: object = None
+        self._lexicon: Lexicon | None = None
+
+    def get(self, session: Session) -> Lexicon:
+        now = time.monotonic()
+        if self._lexicon is not None and now - self._checked < LEXICON_CHECK_S:
+            return self._lexicon
+        version = session.execute(select(func.max(ImportBatch.id))).scalar()
+        with self._lock:
+            if self._lexicon is None or version != self._version:
+                records = tuple(
+                    EntityRecord(r["fi_code"], r["name"], r["short_name"], r["category"])
+                    for r in outlet_records.legal_entities(session)
+                )
+                self._lexicon = lexicon_for(records)
+                self._version = version
+            self._checked = now
+            return self._lexicon
+
+
+class BotEngine:
+    """Answers chat messages; safe to share between threads (state is in the database)."""
+
+    def __init__(self, secret_key: str, *, default_count: int = DEFAULT_COUNT) -> None:
+        self._secret = secret_key
+        self._default_count = default_count
+        self._lexicons = _LexiconCache()
+
+    def lexicon(self, session: Session) -> Lexicon:
+        return self._lexicons.get(session)
+
+    def reply(self, session: Session, message: BotInput, now: datetime) -> BotReply:
+        key = user_key(message.user, self._secret)
+        if message.event == "unsubscribe":
+            forget(session, key)
+            return BotReply(replies.GOODBYE)
+        if message.event is not None:
+            return BotReply(replies.HELP, understood={"event": message.event})
+        memory = recall(session, key, now)
+        answer = self._answer(session, message, memory, now)
+        remember(session, memory, now)
+        return answer
+
+    # -- deciding -------------------------------------------------------------------------
+
+    def _answer(
+        self, session: Session, message: BotInput, memory: Memory, now: datetime
+    ) -> BotReply:
+        if message.location is not None:
+            memory.location, memory.location_at = message.location, now
+        text = (message.text or "").strip()
+        if not text:
+            if message.location is None:
+                return BotReply(replies.HELP)
+            return self._after_location(session, memory, now)
+        lexicon = self.lexicon(session)
+        u = understand(text, lexicon)
+        understood = u.as_dict()
+        if u.follow_up is not None and not u.has_search_terms:
+            return self._follow_up(session, u, memory, now, understood)
+        if not (u.has_search_terms or u.wants_nearest or u.open_now or u.radius_m):
+            if u.greeting or u.help or not u.text.strip():
+                return BotReply(replies.HELP, understood=understood)
+            return self._suggest(session, u, lexicon, text, understood)
+        wanted = self._search_for(u, memory)
+        if (
+            wanted.near is None
+            and (u.wants_nearest or u.radius_m)
+            and not (u.places or u.landmarks)
+        ):
+            memory.pending = wanted.to_json()
+            memory.results_at = now
+            what = self._describe(u, lexicon) or "网点"
+            return BotReply(replies.ASK_LOCATION.format(what=what), understood=understood)
+        answer = self._run(session, wanted, memory, now, u, lexicon)
+        answer.understood = understood
+        return answer
+
+    def _after_location(self, session: Session, memory: Memory, now: datetime) -> BotReply:
+        """A shared position: answer the search that waited for it, or list what is near."""
+        assert memory.location is not None
+        label = f"（{memory.location.label}）" if memory.location.label else ""
+        near = (memory.location.lat, memory.location.lng)
+        if memory.pending:
+            wanted = replace(_Search.from_json(memory.pending), near=near, offset=0)
+            memory.pending = None
+        else:
+            wanted = _Search((), (), (), (), None, False, None, self._default_count, 0, near)
+        answer = self._run(session, wanted, memory, now, None, None)
+        answer.text = replies.LOCATION_SAVED.format(label=label) + "\n" + answer.text
+        answer.understood = {"location": {"lat": near[0], "lng": near[1]}}
+        return answer
+
+    def _search_for(self, u: Understanding, memory: Memory) -> _Search:
+        near = (memory.location.lat, memory.location.lng) if memory.location else None
+        return _Search(
+            entities=u.legal_entities,
+            categories=u.categories,
+            business_types=u.business_types,
+            regions=self._regions(u.places, near),
+            landmark=max(u.landmarks, key=len) if u.landmarks else None,
+            open_now=u.open_now,
+            radius_m=float(u.radius_m) if u.radius_m else None,
+            count=u.count or self._default_count,
+            offset=0,
+            near=near,
+        )
+
+    @staticmethod
+    def _regions(codes: Sequence[str], near: tuple[float, float] | None) -> tuple[str, ...]:
+        """Region-code prefixes; of several same-named places, the one nearest the user."""
+        prefixes = tuple(_prefix(code) for code in codes)
+        if len(prefixes) <= 1 or near is None:
+            return prefixes
+        placed = [(c, regions.place(c)) for c in codes]
+        known = [(c, p) for c, p in placed if p is not None]
+        if not known:
+            return prefixes
+        best = min(known, key=lambda cp: distance_m(near[0], near[1], cp[1].lat, cp[1].lng))
+        return (_prefix(best[0]),)
+
+    # -- searching ------------------------------------------------------------------------
+
+    def _run(
+        self,
+        session: Session,
+        wanted: _Search,
+        memory: Memory,
+        now: datetime,
+        u: Understanding | None,
+        lexicon: Lexicon | None,
+    ) -> BotReply:
+        hits, more = self._find(session, wanted, now)
+        memory.search = wanted.to_json()
+        memory.pending = None
+        memory.results_at = now
+        if not hits:
+            memory.results = []
+            if u is not None and lexicon is not None:
+                return self._nothing_found(session, wanted, u, lexicon, now)
+            return BotReply("附近没有找到金融网点。")
+        items = [self._item(h, now) for h in hits]
+        memory.results = [h.fi_code for h in hits]
+        heading = self._heading(wanted, u, lexicon, len(items))
+        return BotReply(
+            replies.results_text(heading, items, wanted.offset + 1, more), results=items
+        )
+
+    def _find(
+        self, session: Session, wanted: _Search, now: datetime
+    ) -> tuple[list[OutletHit], bool]:
+        """One page of outlets for `wanted`, and whether there are more."""
+        near = Point(*wanted.near) if wanted.near else None
+        filters = Filters(
+            legal_entities=wanted.entities,
+            categories=wanted.categories,
+            business_types=wanted.business_types,
+            open_at=now if wanted.open_now else None,
+            text=wanted.landmark,
+        )
+        end = wanted.offset + wanted.count
+        # With a landmark the best names come first, then the nearest: read more rows to rank.
+        window = max(CANDIDATES, end + 1) if wanted.landmark else end + 1
+        hits: list[OutletHit] = []
+        for prefix in wanted.regions or (None,):
+            query = SearchQuery(
+                near=near,
+                radius_m=wanted.radius_m,
+                filters=replace(filters, region_prefix=prefix),
+                limit=min(window, 100),
+                max_limit=100,
+            )
+            hits += search(session, query)
+        if wanted.landmark:
+            hits = _rank_by_name(hits, wanted.landmark)
+        elif len(wanted.regions) > 1 and near is not None:
+            hits.sort(key=lambda h: h.distance_m or 0.0)
+        return hits[wanted.offset : end], len(hits) > end
+
+    def _item(self, hit: OutletHit, now: datetime) -> ResultItem:
+        hours = parse_stored(hit.opening_hours_json)
+        return ResultItem(
+            fi_code=hit.fi_code,
+            name=hit.name,
+            address=hit.address,
+            phone=hit.phone,
+            lat=hit.lat,
+            lng=hit.lng,
+            distance_m=hit.distance_m,
+            open_now=None if hours is None else open_state(hours, now).open_now,
+        )
+
+    # -- follow-ups -----------------------------------------------------------------------
+
+    def _follow_up(
+        self,
+        session: Session,
+        u: Understanding,
+        memory: Memory,
+        now: datetime,
+        understood: dict[str, Any],
+    ) -> BotReply:
+        assert u.follow_up is not None
+        if u.follow_up.field == "more":
+            return self._more(session, memory, now, understood)
+        if not memory.results:
+            return BotReply(replies.NO_RESULTS_FOR_FOLLOW_UP, understood=understood)
+        by_code = {h.fi_code: h for h in by_fi_codes(session, memory.results)}
+        listed = [by_code[c] for c in memory.results if c in by_code]
+        first = _Search.from_json(memory.search).offset + 1 if memory.search else 1
+        index = u.follow_up.index
+        if index is not None and not first <= index < first + len(listed):
+            last = first + len(listed) - 1
+            return BotReply(
+                f"上次的结果是第 {first} 到第 {last} 个，请换个序号。", understood=understood
+            )
+        chosen = [(index, listed[index - first])] if index is not None else None
+        if chosen is None:
+            chosen = (
+                [(first, listed[0])]
+                if u.follow_up.field == "detail"
+                else [(first + k, h) for k, h in enumerate(listed)]
+            )
+        lines: list[str] = []
+        items: list[ResultItem] = []
+        for number, hit in chosen:
+            item = self._with_distance(self._item(hit, now), memory)
+            items.append(item)
+            hours = parse_stored(hit.opening_hours_json)
+            hours_text = hours.format_zh() if hours is not None else None
+            if u.follow_up.field == "detail":
+                state: OpenState | None = None if hours is None else open_state(hours, now)
+                lines.extend(replies.detail_text(number, item, hours_text, state))
+            else:
+                lines.append(
+                    f"{number}. " + replies.field_line(u.follow_up.field, item, hours_text)
+                )
+        return BotReply("\n".join(lines), results=items, understood=understood)
+
+    def _more(
+        self, session: Session, memory: Memory, now: datetime, understood: dict[str, Any]
+    ) -> BotReply:
+        if memory.search is None:
+            return BotReply(replies.NO_RESULTS_FOR_FOLLOW_UP, understood=understood)
+        previous = _Search.from_json(memory.search)
+        wanted = replace(previous, offset=previous.offset + previous.count)
+        hits, more = self._find(session, wanted, now)
+        if not hits:
+            return BotReply(replies.NO_MORE, understood=understood)
+        items = [self._item(h, now) for h in hits]
+        memory.search = wanted.to_json()
+        memory.results, memory.results_at = [h.fi_code for h in hits], now
+        text = replies.results_text("更多结果：", items, wanted.offset + 1, more)
+        return BotReply(text, results=items, understood=understood)
+
+    @staticmethod
+    def _with_distance(item: ResultItem, memory: Memory) -> ResultItem:
+        if memory.location is None:
+            return item
+        metres = distance_m(memory.location.lat, memory.location.lng, item.lat, item.lng)
+        return replace(item, distance_m=metres)
+
+    # -- when nothing matches -------------------------------------------------------------
+
+    def _nothing_found(
+        self,
+        session: Session,
+        wanted: _Search,
+        u: Understanding,
+        lexicon: Lexicon,
+        now: datetime,
+    ) -> BotReply:
+        """Say what was understood, then offer what comes closest: drop one condition."""
+        said = replies.understood_text(self._parts(u, lexicon))
+        relaxed: list[tuple[str, _Search]] = []
+        if wanted.open_now:
+            relaxed.append(("不限营业状态", replace(wanted, open_now=False)))
+        if wanted.landmark:
+            relaxed.append((f"不限“{wanted.landmark}”", replace(wanted, landmark=None)))
+        if wanted.business_types:
+            relaxed.append(("不限业务", replace(wanted, business_types=())))
+        if wanted.radius_m:
+            relaxed.append(("不限距离", replace(wanted, radius_m=None)))
+        for label, looser in relaxed:
+            if looser.near is None and not (
+                looser.entities or looser.regions or looser.landmark or looser.business_types
+            ):
+                continue  # that would list the whole province
+            hits, _ = self._find(session, replace(looser, count=SUGGESTIONS), now)
+            if hits:
+                names = "、".join(replies.display_name(h.name) for h in hits)
+                return BotReply(
+                    f"没有找到符合“{said}”的网点。你是不是要找（{label}）：{names}？",
+                    results=[self._item(h, now) for h in hits],
+                )
+        return BotReply(f"没有找到符合“{said}”的网点。" + self._suggest_names(session, u.text))
+
+    def _suggest(
+        self,
+        session: Session,
+        u: Understanding,
+        lexicon: Lexicon,
+        text: str,
+        understood: dict[str, Any],
+    ) -> BotReply:
+        """Nothing recognised: the closest legal entities and outlet names, if any."""
+        hint = self._suggest_names(session, text)
+        return BotReply(
+            "抱歉，我没有看懂。" + (hint or "可以问“最近的工行”或“新街口哪里能换外币”。"),
+            understood=understood,
+        )
+
+    def _suggest_names(self, session: Session, text: str) -> str:
+        names = similar_names(session, text, SUGGESTIONS)
+        if not names:
+            return ""
+        return "你是不是要找：" + "、".join(replies.display_name(n) for n in names) + "？"
+
+    # -- words ----------------------------------------------------------------------------
+
+    def _parts(self, u: Understanding, lexicon: Lexicon) -> list[str]:
+        parts: list[str] = []
+        parts += [lexicon.place_name(c) or c for c in u.places]
+        parts += list(u.landmarks)
+        if u.open_now:
+            parts.append("现在营业")
+        parts += [BY_KEY[k].label_zh for k in u.business_types if k in BY_KEY]
+        what = self._describe(u, lexicon)
+        if what:
+            parts.append(what)
+        return parts
+
+    @staticmethod
+    def _describe(u: Understanding, lexicon: Lexicon) -> str:
+        names = [replies.display_name(lexicon.entity_name(c) or c) for c in u.legal_entities]
+        if len(names) > 3:
+            return "农商行" if all("农村" in n for n in names) else "、".join(names[:3]) + "等"
+        if names:
+            return "、".join(names)
+        return {"bank": "银行", "insurance": "保险公司", "securities": "证券营业部"}.get(
+            u.categories[0] if u.categories else "", ""
+        )
+
+    def _heading(
+        self, wanted: _Search, u: Understanding | None, lexicon: Lexicon | None, n: int
+    ) -> str:
+        what = self._describe(u, lexicon) if u is not None and lexicon is not None else ""
+        order = "，离您最近的在前" if wanted.near is not None else ""
+        return f"为您找到以下{what or '网点'}{order}："
+
+
+def _prefix(code: str) -> str:
+    """A region code as the prefix of the codes inside it: 320100 → 3201, 320106 → 320106."""
+    if code.endswith("0000"):
+        return code[:2]
+    if code.endswith("00"):
+        return code[:4]
+    return code
+
+
+def _rank_by_name(hits: list[OutletHit], landmark: str) -> list[OutletHit]:
+    """Names that contain the words first, then addresses, then look-alikes; each tier
+    keeps the service's order (nearest first when a position is known)."""
+
+    def tier(hit: OutletHit) -> int:
+        if landmark in hit.name:
+            return 0
+        if hit.address and landmark in hit.address:
+            return 1
+        return 2 if fuzz.partial_ratio(landmark, hit.name) >= 80 else 3
+
+    return sorted(hits, key=tier)
+
+
+__all__ = ["BotEngine", "SharedLocation"]
