@@ -22,6 +22,7 @@ commits (the WeChat adapter commits only if the reply went out in time).
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -35,10 +36,12 @@ from sqlalchemy.orm import Session
 
 from bot import replies
 from bot.conversation import Memory, forget, recall, remember, user_key
+from bot.landmarks import LandmarkIndex
 from bot.lexicon import EntityRecord, Lexicon, lexicon_for
 from bot.messages import BotInput, BotReply, ResultItem, SharedLocation
 from bot.understand import Understanding, understand
 from geo.coords import distance_m
+from geo.landmarks import name_words
 from geo.search import (
     Filters,
     OutletHit,
@@ -56,7 +59,7 @@ from registry.opening import OpenState, open_state, parse_stored
 
 DEFAULT_COUNT = 5
 CANDIDATES = 60  # rows read to re-rank by name when the user named a place or branch
-LEXICON_CHECK_S = 30.0  # how often to ask whether an import changed the legal entities
+VOCABULARY_CHECK_S = 30.0  # how often to ask whether an import changed names
 SUGGESTIONS = 3
 
 
@@ -106,10 +109,17 @@ class _Search:
         )
 
 
-class _LexiconCache:
-    """The lexicon of the registry's legal entities, rebuilt after an import changed them.
+@dataclass(frozen=True)
+class _Vocabulary:
+    lexicon: Lexicon
+    landmarks: LandmarkIndex
 
-    Asking costs one indexed query every LEXICON_CHECK_S per process; building one
+
+class _VocabularyCache:
+    """What the engine knows of the registry's words, rebuilt after an import changed them:
+    the lexicon of legal entities and the place words of outlet names.
+
+    Asking costs one indexed query every VOCABULARY_CHECK_S per process; building
     takes a few hundred milliseconds and happens once per registry state.
     """
 
@@ -117,23 +127,25 @@ class _LexiconCache:
         self._lock = threading.Lock()
         self._checked = 0.0
         self._version: object = None
-        self._lexicon: Lexicon | None = None
+        self._vocabulary: _Vocabulary | None = None
 
-    def get(self, session: Session) -> Lexicon:
+    def get(self, session: Session) -> _Vocabulary:
         now = time.monotonic()
-        if self._lexicon is not None and now - self._checked < LEXICON_CHECK_S:
-            return self._lexicon
+        if self._vocabulary is not None and now - self._checked < VOCABULARY_CHECK_S:
+            return self._vocabulary
         version = session.execute(select(func.max(ImportBatch.id))).scalar()
         with self._lock:
-            if self._lexicon is None or version != self._version:
+            if self._vocabulary is None or version != self._version:
                 records = tuple(
                     EntityRecord(r["fi_code"], r["name"], r["short_name"], r["category"])
                     for r in outlet_records.legal_entities(session)
                 )
-                self._lexicon = lexicon_for(records)
+                lexicon = lexicon_for(records)
+                landmarks = LandmarkIndex(name_words(session), lexicon.place_names.values())
+                self._vocabulary = _Vocabulary(lexicon, landmarks)
                 self._version = version
             self._checked = now
-            return self._lexicon
+            return self._vocabulary
 
 
 class BotEngine:
@@ -142,10 +154,10 @@ class BotEngine:
     def __init__(self, secret_key: str, *, default_count: int = DEFAULT_COUNT) -> None:
         self._secret = secret_key
         self._default_count = default_count
-        self._lexicons = _LexiconCache()
+        self._vocabulary = _VocabularyCache()
 
     def lexicon(self, session: Session) -> Lexicon:
-        return self._lexicons.get(session)
+        return self._vocabulary.get(session).lexicon
 
     def reply(self, session: Session, message: BotInput, now: datetime) -> BotReply:
         key = user_key(message.user, self._secret)
@@ -249,6 +261,12 @@ class BotEngine:
         lexicon: Lexicon | None,
     ) -> BotReply:
         hits, more = self._find(session, wanted, now)
+        corrected = None
+        if not hits and wanted.landmark:
+            corrected = self._vocabulary.get(session).landmarks.correct(wanted.landmark)
+            if corrected is not None:
+                wanted = replace(wanted, landmark=corrected)
+                hits, more = self._find(session, wanted, now)
         memory.search = wanted.to_json()
         memory.pending = None
         memory.results_at = now
@@ -260,6 +278,8 @@ class BotEngine:
         items = [self._item(h, now) for h in hits]
         memory.results = [h.fi_code for h in hits]
         heading = self._heading(wanted, u, lexicon, len(items))
+        if corrected is not None:
+            heading = f"按“{corrected}”为您查找。" + heading
         return BotReply(
             replies.results_text(heading, items, wanted.offset + 1, more), results=items
         )
@@ -476,16 +496,23 @@ def _prefix(code: str) -> str:
     return code
 
 
+_UNIT = re.compile(r"(支行|分行|营业部|支公司|分公司|分理处|营业所|储蓄所)$")
+
+
 def _rank_by_name(hits: list[OutletHit], landmark: str) -> list[OutletHit]:
-    """Names that contain the words first, then addresses, then look-alikes; each tier
-    keeps the service's order (nearest first when a position is known)."""
+    """The unit named after the words first (新街口支行 for 新街口), then other names that
+    contain them, addresses that do, and look-alikes; each tier keeps the service's
+    order (nearest first when a position is known)."""
 
     def tier(hit: OutletHit) -> int:
-        if landmark in hit.name:
+        name = _UNIT.sub("", hit.name)
+        if name.endswith(landmark):
             return 0
-        if hit.address and landmark in hit.address:
+        if landmark in hit.name:
             return 1
-        return 2 if fuzz.partial_ratio(landmark, hit.name) >= 80 else 3
+        if hit.address and landmark in hit.address:
+            return 2
+        return 3 if fuzz.partial_ratio(landmark, hit.name) >= 80 else 4
 
     return sorted(hits, key=tier)
 

@@ -25,6 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.clusters import refresh_grid
+from geo.landmarks import refresh_name_words
 from registry.batches import (
     ImportResult,
     begin,
@@ -231,6 +232,7 @@ def import_registry(
             counts["unchanged"] = accepted - counts["inserted"] - counts["updated"]
             if counts["inserted"] or counts["updated"] or counts["revoked_missing"]:
                 refresh_grid(session)  # statuses may have changed what the map shows
+                refresh_name_words(session)
     finish(session, result, rows_read, accepted, counts)
     return result
 

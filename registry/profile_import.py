@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from geo.clusters import refresh_grid
 from geo.coords import COORD_SYSTEMS, CoordSystem, convert, in_china
+from geo.landmarks import refresh_name_words
 from registry import regions
 from registry.batches import (
     ImportResult,
@@ -415,5 +416,6 @@ def import_profiles(
             counts.update({f"changed_{group}": n for group, n in written})
             if counts["changed_position"]:
                 refresh_grid(session)
+                refresh_name_words(session)
     finish(session, result, rows_read, accepted, counts)
     return result

@@ -246,3 +246,18 @@ def test_terminal_chat_answers_a_piped_script(loaded: Engine, database_url: str)
 def test_cli_chat_help_says_how(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["chat", "--help"])
     assert result.exit_code == 0 and "/loc" in result.output
+
+
+def test_a_mistyped_place_word_is_corrected_by_sound(bot: BotEngine, session: Session) -> None:
+    name = session.execute(
+        text(
+            "SELECT name FROM institution WHERE legal_entity_code = :le "
+            "AND name ~ '南京.+路支行$' ORDER BY fi_code LIMIT 1"
+        ),
+        {"le": ICBC},
+    ).scalar_one()
+    road = name.split("南京", 1)[1].removesuffix("支行")
+    typed = road[:-1] + "陆"  # 路 and 陆 sound the same (lù)
+    answer = say(bot, session, f"工行{typed}支行")
+    assert answer.results[0].name == name
+    assert f"按“{road}”" in answer.text
