@@ -77,6 +77,7 @@ class _Search:
     count: int
     offset: int
     near: tuple[float, float] | None
+    what: str = ""  # how the reply names what was asked for: 中国工商银行, 银行, ...
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -90,6 +91,7 @@ class _Search:
             "count": self.count,
             "offset": self.offset,
             "near": list(self.near) if self.near else None,
+            "what": self.what,
         }
 
     @classmethod
@@ -106,6 +108,7 @@ class _Search:
             count=int(data.get("count", DEFAULT_COUNT)),
             offset=int(data.get("offset", 0)),
             near=(float(near[0]), float(near[1])) if near else None,
+            what=str(data.get("what", "")),
         )
 
 
@@ -192,7 +195,7 @@ class BotEngine:
             if u.greeting or u.help or not u.text.strip():
                 return BotReply(replies.HELP, understood=understood)
             return self._suggest(session, u, lexicon, text, understood)
-        wanted = self._search_for(u, memory)
+        wanted = self._search_for(u, memory, self._describe(u, lexicon))
         if (
             wanted.near is None
             and (u.wants_nearest or u.radius_m)
@@ -200,7 +203,7 @@ class BotEngine:
         ):
             memory.pending = wanted.to_json()
             memory.results_at = now
-            what = self._describe(u, lexicon) or "网点"
+            what = wanted.what or "网点"
             return BotReply(replies.ASK_LOCATION.format(what=what), understood=understood)
         answer = self._run(session, wanted, memory, now, u, lexicon)
         answer.understood = understood
@@ -221,7 +224,7 @@ class BotEngine:
         answer.understood = {"location": {"lat": near[0], "lng": near[1]}}
         return answer
 
-    def _search_for(self, u: Understanding, memory: Memory) -> _Search:
+    def _search_for(self, u: Understanding, memory: Memory, what: str) -> _Search:
         near = (memory.location.lat, memory.location.lng) if memory.location else None
         return _Search(
             entities=u.legal_entities,
@@ -234,6 +237,7 @@ class BotEngine:
             count=u.count or self._default_count,
             offset=0,
             near=near,
+            what=what,
         )
 
     @staticmethod
@@ -277,7 +281,7 @@ class BotEngine:
             return BotReply("附近没有找到金融网点。")
         items = [self._item(h, now) for h in hits]
         memory.results = [h.fi_code for h in hits]
-        heading = self._heading(wanted, u, lexicon, len(items))
+        heading = self._heading(wanted)
         if corrected is not None:
             heading = f"按“{corrected}”为您查找。" + heading
         return BotReply(
@@ -479,12 +483,10 @@ class BotEngine:
             u.categories[0] if u.categories else "", ""
         )
 
-    def _heading(
-        self, wanted: _Search, u: Understanding | None, lexicon: Lexicon | None, n: int
-    ) -> str:
-        what = self._describe(u, lexicon) if u is not None and lexicon is not None else ""
+    @staticmethod
+    def _heading(wanted: _Search) -> str:
         order = "，离您最近的在前" if wanted.near is not None else ""
-        return f"为您找到以下{what or '网点'}{order}："
+        return f"为您找到以下{wanted.what or '网点'}{order}："
 
 
 def _prefix(code: str) -> str:
