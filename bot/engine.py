@@ -78,6 +78,7 @@ class _Search:
     offset: int
     near: tuple[float, float] | None
     what: str = ""  # how the reply names what was asked for: 中国工商银行, 银行, ...
+    also: tuple[str, ...] = ()  # other landmark words, each in the name or the address
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -92,6 +93,7 @@ class _Search:
             "offset": self.offset,
             "near": list(self.near) if self.near else None,
             "what": self.what,
+            "also": list(self.also),
         }
 
     @classmethod
@@ -109,6 +111,7 @@ class _Search:
             offset=int(data.get("offset", 0)),
             near=(float(near[0]), float(near[1])) if near else None,
             what=str(data.get("what", "")),
+            also=tuple(data.get("also", ())),
         )
 
 
@@ -226,12 +229,14 @@ class BotEngine:
 
     def _search_for(self, u: Understanding, memory: Memory, what: str) -> _Search:
         near = (memory.location.lat, memory.location.lng) if memory.location else None
+        longest = max(u.landmarks, key=len) if u.landmarks else None
         return _Search(
             entities=u.legal_entities,
             categories=u.categories,
             business_types=u.business_types,
             regions=self._regions(u.places, near),
-            landmark=max(u.landmarks, key=len) if u.landmarks else None,
+            landmark=longest,
+            also=tuple(w for w in u.landmarks if w != longest),
             open_now=u.open_now,
             radius_m=float(u.radius_m) if u.radius_m else None,
             count=u.count or self._default_count,
@@ -271,6 +276,12 @@ class BotEngine:
             if corrected is not None:
                 wanted = replace(wanted, landmark=corrected)
                 hits, more = self._find(session, wanted, now)
+        if not hits and lexicon is not None:
+            named = self._place_as_name(wanted, lexicon)
+            if named is not None:
+                found, found_more = self._find(session, named, now)
+                if found:
+                    wanted, hits, more = named, found, found_more
         memory.search = wanted.to_json()
         memory.pending = None
         memory.results_at = now
@@ -286,6 +297,23 @@ class BotEngine:
             heading = f"按“{corrected}”为您查找。" + heading
         return BotReply(
             replies.results_text(heading, items, wanted.offset + 1, more), results=items
+        )
+
+    @staticmethod
+    def _place_as_name(wanted: _Search, lexicon: Lexicon) -> _Search | None:
+        """A county named as a branch's name rather than where it is registered:
+        射阳建行 → 射阳 in the names of Yancheng's outlets; 江宁开发区 → 江宁开发区."""
+        counties = [r for r in wanted.regions if len(r) == 6]
+        if len(counties) != 1:
+            return None
+        name = lexicon.place_name(counties[0]) or ""
+        stem = name[:-1] if len(name) >= 3 and name[-1] in "区县市" else name
+        if not stem:
+            return None
+        return replace(
+            wanted,
+            landmark=stem + (wanted.landmark or ""),
+            regions=(counties[0][:4],),
         )
 
     def _find(
@@ -313,6 +341,8 @@ class BotEngine:
                 max_limit=100,
             )
             hits += search(session, query)
+        if wanted.also:
+            hits = [h for h in hits if all(_mentions(h, word) for word in wanted.also)]
         if wanted.landmark:
             hits = _rank_by_name(hits, wanted.landmark)
         elif len(wanted.regions) > 1 and near is not None:
@@ -423,6 +453,15 @@ class BotEngine:
             relaxed.append(("不限业务", replace(wanted, business_types=())))
         if wanted.radius_m:
             relaxed.append(("不限距离", replace(wanted, radius_m=None)))
+        if wanted.also:
+            dropped = "、".join(wanted.also)
+            relaxed.append((f"不限“{dropped}”", replace(wanted, also=())))
+        if wanted.regions and wanted.entities:
+            # That institution elsewhere, nearest the user or the place they named.
+            near = wanted.near or _centre(wanted.regions[0])
+            relaxed.append(("其他地区", replace(wanted, regions=(), near=near)))
+            others = replace(wanted, entities=(), categories=wanted.categories or ("bank",))
+            relaxed.append(("当地其他机构", others))
         for label, looser in relaxed:
             if looser.near is None and not (
                 looser.entities or looser.regions or looser.landmark or looser.business_types
@@ -431,9 +470,12 @@ class BotEngine:
             hits, _ = self._find(session, replace(looser, count=SUGGESTIONS), now)
             if hits:
                 names = "、".join(replies.display_name(h.name) for h in hits)
+                items = [self._item(h, now) for h in hits]
+                if wanted.near is None:  # measured from a region's centre, not from the user
+                    items = [replace(item, distance_m=None) for item in items]
                 return BotReply(
                     f"没有找到符合“{said}”的网点。你是不是要找（{label}）：{names}？",
-                    results=[self._item(h, now) for h in hits],
+                    results=items,
                 )
         return BotReply(f"没有找到符合“{said}”的网点。" + self._suggest_names(session, u.text))
 
@@ -489,6 +531,12 @@ class BotEngine:
         return f"为您找到以下{wanted.what or '网点'}{order}："
 
 
+def _centre(prefix: str) -> tuple[float, float] | None:
+    """The centre of the region a code prefix stands for (3202 → 无锡市), if known."""
+    place = regions.place(prefix.ljust(6, "0"))
+    return None if place is None else (place.lat, place.lng)
+
+
 def _prefix(code: str) -> str:
     """A region code as the prefix of the codes inside it: 320100 → 3201, 320106 → 320106."""
     if code.endswith("0000"):
@@ -499,6 +547,10 @@ def _prefix(code: str) -> str:
 
 
 _UNIT = re.compile(r"(支行|分行|营业部|支公司|分公司|分理处|营业所|储蓄所)$")
+
+
+def _mentions(hit: OutletHit, word: str) -> bool:
+    return word in hit.name or (hit.address is not None and word in hit.address)
 
 
 def _rank_by_name(hits: list[OutletHit], landmark: str) -> list[OutletHit]:
