@@ -29,7 +29,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass
 from typing import Literal
 
@@ -467,6 +467,23 @@ def _ascii_key(text: str) -> str:
 class _Static:
     phrases: dict[str, tuple[Meaning, ...]]
     place_names: dict[str, str]  # code → official name
+    # every name of a Jiangsu place (鼓楼区, 鼓楼) with its codes and pinyin, by the length
+    # and the near-sound first syllable, for misspelt places (古楼区, 苏洲)
+    place_typos: dict[tuple[int, str], tuple[_PlaceEntry, ...]]
+    # names of real places elsewhere (宿州, 台州, 西山区) and of former Jiangsu ones (下关):
+    # never a misspelling of a Jiangsu name that sounds the same
+    elsewhere: frozenset[str]
+    # characters many place names share (州, 城, 湖, 山, 区 ...): keeping one of them in
+    # place is no sign of a misspelt place (淹城 is not 盐城, 近湖 not 金湖)
+    place_generic: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class _PlaceEntry:
+    name: str
+    codes: tuple[str, ...]
+    syllables: tuple[str, ...]
+    near: tuple[str, ...]
 
 
 def _add(table: dict[str, list[Meaning]], surface: str, meaning: Meaning) -> None:
@@ -486,10 +503,14 @@ def _place_variants(name: str) -> set[str]:
     return variants
 
 
+_GENERIC_PLACE_CHAR = 3  # a character in this many place names is no sign of one of them
+
+
 @functools.cache
 def _static() -> _Static:
     table: dict[str, list[Meaning]] = {}
     place_names: dict[str, str] = {}
+    place_codes: dict[str, list[str]] = {}
     for region in regions.all_regions():
         if not region.code.startswith("32") or region.level == "province":
             continue
@@ -497,6 +518,27 @@ def _static() -> _Static:
         for variant in _place_variants(region.name):
             _add(table, variant, Meaning("place", region.code))
             _add(table, "".join(_syllables(variant)), Meaning("place", region.code))
+            place_codes.setdefault(variant, []).append(region.code)
+    place_typos: dict[tuple[int, str], list[_PlaceEntry]] = {}
+    for name, codes in place_codes.items():
+        syllables = _syllables(name)
+        if len(syllables) != len(name):
+            continue
+        near = tuple(near_syllable(x) for x in syllables)
+        entry = _PlaceEntry(name, tuple(codes), syllables, near)
+        place_typos.setdefault((len(name), near[0]), []).append(entry)
+    stems = {min(_place_variants(name), key=len) for name in place_names.values()}
+    shared: dict[str, int] = {}
+    for stem in stems:
+        for ch in set(stem):
+            shared[ch] = shared.get(ch, 0) + 1
+    generic = {ch for ch, n in shared.items() if n >= _GENERIC_PLACE_CHAR} | set("市区县")
+    elsewhere = {
+        variant
+        for region in regions.all_regions(current_only=False)
+        for variant in (region.name, region.name[:-1] if region.name[-1] in "市区县省" else "")
+        if len(variant) >= 2 and variant not in place_codes
+    }
     for bt in BUSINESS_TYPES:
         _add(table, bt.label_zh, Meaning("business", bt.key))
         for word in _BUSINESS_WORDS.get(bt.key, ()):
@@ -507,7 +549,13 @@ def _static() -> _Static:
     for kind, value, words in _INTENT_WORDS:
         for word in words:
             _add(table, word, Meaning(kind, value))
-    return _Static({k: tuple(v) for k, v in table.items()}, place_names)
+    return _Static(
+        {k: tuple(v) for k, v in table.items()},
+        place_names,
+        {k: tuple(v) for k, v in place_typos.items()},
+        frozenset(elsewhere),
+        frozenset(generic),
+    )
 
 
 # --- the lexicon ------------------------------------------------------------------------------
@@ -564,6 +612,12 @@ class _TypoEntry:
     joined: str
     core: str  # the distinctive part: 北京 of 北京银行, 农业 of 中国农业银行
     chars: frozenset[str]
+    # a two-character contraction (邮储): believed only when it sounds the same and is all
+    # the unknown text, not a piece of a longer word
+    strict: bool = False
+    # of a four-character X银行 name, the character its X行 contraction keeps (建 of
+    # 建设银行, as 建行 says): with it in place the other may be any typo (建没银行)
+    anchor: str = ""
 
 
 class Lexicon:
@@ -636,24 +690,34 @@ class Lexicon:
             if k.isascii() and len(k) >= 5 and any(m.kind == "entity" for m in meanings)
         )
         self._typo_index: dict[tuple[str, int], list[_TypoEntry]] = {}
+        place_words = {e.name for es in static.place_typos.values() for e in es}
         for alias, codes in aliases.items():
-            if not _typo_eligible(alias):
+            contraction = all(alias not in _stem(self.entities[c].name) for c in codes)
+            if not _typo_eligible(alias, contraction):
                 continue
             syllables = _syllables(alias)
             if len(syllables) != len(alias):
                 continue
             near = tuple(near_syllable(s) for s in syllables)
+            core = _core(alias)
             entry = _TypoEntry(
                 alias,
                 tuple(codes),
                 syllables,
                 near,
                 "".join(syllables),
-                _core(alias),
+                core,
                 frozenset(alias),
+                strict=len(alias) == 2 and not alias.endswith("行"),
+                anchor=_anchor(alias, core, codes, aliases, place_words | static.elsewhere),
             )
             self._typo_index.setdefault((near[0], len(alias)), []).append(entry)
         self._typo_memo = functools.lru_cache(maxsize=4096)(self._typo_match)
+        self._place_typos = static.place_typos
+        self._elsewhere = static.elsewhere
+        self._place_generic = static.place_generic
+        self._place_memo = functools.lru_cache(maxsize=4096)(self._place_typo)
+        self.max_place_len = max(len(name) for name in place_words)
         self.max_typo_len = max(
             (len(e.alias) for es in self._typo_index.values() for e in es), default=2
         )
@@ -702,9 +766,61 @@ class Lexicon:
         the alias, so a landmark that merely sounds like a bank (中心 / 中信) stays a
         landmark, and two-character brand words that are common words are never guessed.
         `prefer`: codes a neighbouring word already named (兴业|很行), whose aliases pass a
-        lower bar (75). Memoised per lexicon: the same landmarks come back all day.
+        lower bar (75). A two-character contraction (邮储) is read only from the same sound
+        filling the whole segment (有储, 邮楚), and a four-character X银行 name also from a
+        slip of its second character (建没银行) when the first is what its X行 says.
+        Memoised per lexicon: the same landmarks come back all day.
         """
         return self._typo_memo(segment, prefer)
+
+    def place_typo(self, window: str) -> TypoMatch | None:
+        """A place name misspelt as `window` (苏洲 → 苏州, 古楼区 → 鼓楼区), if any.
+
+        The whole window must read as one of the place's names (with or without 市/区/县),
+        syllable by syllable, and keep in place at least one of its characters that few
+        place names share (苏 of 苏州, not 州 or 城: 淹城 is a landmark, not 盐城). Two
+        characters must sound exactly the same, the replaced one in its common reading
+        (青口 is no 京口 by the rare jing of 青); longer names may also be near in sound
+        (zh/z, n/l, -ng/-n as for entities). A real place elsewhere (宿州, 台州) is never a
+        typo. Every code of the name is given (古楼 → both 鼓楼); the caller decides where
+        a window may stand. Memoised like `typo_match`.
+        """
+        return self._place_memo(window)
+
+    def _place_typo(self, window: str) -> TypoMatch | None:
+        n = len(window)
+        if n < 2 or window in self._elsewhere or not _is_cjk(window):
+            return None
+        readings = [char_readings(ch) for ch in window]
+        near_readings = [{near_syllable(r) for r in rs} for rs in readings]
+        # two characters: a replaced one counts in its common reading only
+        sounds = [rs[:1] for rs in readings] if n == 2 else readings
+        best_rank = 0
+        names: list[str] = []
+        codes: list[str] = []
+        for first in near_readings[0]:
+            for entry in self._place_typos.get((n, first), ()):
+                if entry.name == window or entry.name in names:
+                    continue
+                same = [a == b for a, b in zip(window, entry.name, strict=True)]
+                kept = [ch for ch, is_same in zip(window, same, strict=True) if is_same]
+                if all(ch in self._place_generic for ch in kept):
+                    continue  # nothing distinctive kept (or nothing kept at all)
+                if all(same[i] or x in sounds[i] for i, x in enumerate(entry.syllables)):
+                    rank = 2
+                elif n >= 3 and all(x in near_readings[i] for i, x in enumerate(entry.near)):
+                    rank = 1
+                else:
+                    continue
+                if rank > best_rank:
+                    best_rank, names, codes = rank, [], []
+                if rank == best_rank:
+                    names.append(entry.name)
+                    codes.extend(c for c in entry.codes if c not in codes)
+        if not names:
+            return None
+        how: Literal["pinyin", "near_pinyin"] = "pinyin" if best_rank == 2 else "near_pinyin"
+        return TypoMatch(0, n, names[0], tuple(codes), how, 95.0 if best_rank == 2 else 90.0)
 
     def _typo_match(self, segment: str, prefer: frozenset[str]) -> TypoMatch | None:
         readings = [char_readings(ch) for ch in segment]
@@ -721,9 +837,12 @@ class Lexicon:
                     break
                 lengths = range(max(3, length), length + 3) if length > 2 else (2, 3, 4)
                 lasts = near_readings[start + length - 1]
+                whole = length == len(segment)
                 for first in firsts:
                     for entry in (e for m in lengths for e in self._typo_index.get((first, m), ())):
                         if entry.near[-1] not in lasts:
+                            continue
+                        if entry.strict and (not whole or window in self._elsewhere):
                             continue
                         cutoff = 75.0 if prefer.intersection(entry.codes) else 80.0
                         found = _compare(window, start, readings, near_readings, entry, cutoff)
@@ -775,17 +894,42 @@ def _core(alias: str) -> str:
 _MAX_TYPO_ALIAS = 8
 
 
-def _typo_eligible(alias: str) -> bool:
-    """Aliases worth guessing from a typo: names of three to eight characters, and X行.
+def _typo_eligible(alias: str, contraction: bool) -> bool:
+    """Aliases worth guessing from a typo: names of three to eight characters, X行, and
+    two-character contractions (邮储 of 邮政储蓄, 浦发 of 浦东发展).
 
-    Two-character brand words (中信, 光大, 平安, 华夏) are ordinary words too; a near
-    miss of one is far more often a landmark than a bank. Nobody types a full legal name
-    (…股份有限公司), and 江苏X names have their X form: leaving both out keeps the
-    candidates per syllable few, so a look-up stays in microseconds.
+    Two-character brand words (中信, 光大, 平安, 华夏) are the name itself, and ordinary
+    words too; a near miss of one is far more often a landmark than a bank. A contraction
+    picks characters from separate words of the name, which makes it no ordinary word.
+    Nobody types a full legal name (…股份有限公司), and 江苏X names have their X form:
+    leaving both out keeps the candidates per syllable few, so a look-up stays in
+    microseconds.
     """
     if alias.startswith("江苏") and len(alias) > 4:
         return False
-    return 3 <= len(alias) <= _MAX_TYPO_ALIAS or (len(alias) == 2 and alias.endswith("行"))
+    if len(alias) == 2:
+        return alias.endswith("行") or contraction
+    return 3 <= len(alias) <= _MAX_TYPO_ALIAS
+
+
+def _anchor(
+    alias: str,
+    core: str,
+    codes: list[str],
+    aliases: Mapping[str, list[str]],
+    places: Set[str],
+) -> str:
+    """建 of 建设银行, because 建行 names the same bank; "" for most names.
+
+    Only a four-character X银行 name whose distinctive part is no place (江苏银行 and
+    江北银行, 苏州银行 and 广州银行 are different banks) and no generic word (中国银行).
+    """
+    if len(alias) != 4 or not alias.endswith("银行") or len(core) != 2:
+        return ""
+    if core in _GENERIC_PREFIXES or core in places:
+        return ""
+    short = aliases.get(core[0] + "行", [])
+    return core[0] if short and set(codes) <= set(short) else ""
 
 
 def _compare(
@@ -806,6 +950,8 @@ def _compare(
         idx = range(start, start + n)
         if all(s in readings[i] for s, i in zip(entry.syllables, idx, strict=True)):
             return 3, "pinyin", 95.0
+        if entry.strict:
+            return None
         if all(s in near_readings[i] for s, i in zip(entry.near, idx, strict=True)):
             return 2, "near_pinyin", 90.0
     if m < 3 or not m - 2 <= n <= m:
@@ -816,11 +962,18 @@ def _compare(
     shared = sum(min(window.count(ch), entry.alias.count(ch)) for ch in entry.chars)
     if shared < need:
         return None
-    # A typo in the distinctive part is believed only inside a long name (中国建没银行):
-    # 北银行 is not 北京银行, 中国建 not 中国建设, and 江北银行 is not 江阴银行.
+    # A typo in the distinctive part is believed only inside a long name (中国建没银行) or
+    # beside the character the bank's X行 keeps (建没银行): 北银行 is not 北京银行, 中国建
+    # not 中国建设, and 江北银行 is not 江阴银行.
     core_kept = sum(1 for ch in entry.core if ch in window)
     if core_kept < len(entry.core):
-        if n != m or m < 5:
+        anchored = (
+            entry.anchor != ""
+            and n == m
+            and window[0] == entry.anchor
+            and window[2:] == entry.alias[2:]
+        )
+        if not anchored and (n != m or m < 5):
             return None
         at = entry.alias.find(entry.core)
         in_place = sum(1 for k, ch in enumerate(entry.core) if window[at + k] == ch)

@@ -69,6 +69,9 @@ _LANDMARK_SUFFIX_RE = re.compile(
     r"(?:[东西南北中]?(?:路|街|大街|大道|巷|弄|桥|站)|广场|大厦|商场|商城|花园|小区|新村|村|镇|乡"
     r"|门|湖|山|公园|医院|大学|学院|中学|小学|号|地铁站|火车站|机场)"
 )
+# A street named by itself (南大街, 中大道), not only by the place before it: 常州南大街 is
+# 常州's 南大街, while 江宁路 and 南京东路 are roads named after the place.
+_STREET_RE = re.compile(r"[东西南北中](?:大街|大道)")
 # Entity aliases that say what they are (建行, 南京银行, 人保财险) never start a landmark.
 _SELF_DESCRIBING = ("行", "银行", "保险", "证券", "险", "信用社")
 _ASCII_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
@@ -266,12 +269,22 @@ def _english_phrase(s: str, i: int, lex: Lexicon) -> tuple[str, int] | None:
 
 
 def _demote_to_landmark(word: str, meanings: tuple[Meaning, ...], s: str, end: int) -> bool:
-    """Whether a place or brand word is the start of a landmark's name (民生路, 玄武湖)."""
+    """Whether a place or brand word is the start of a landmark's name (民生路, 玄武湖).
+
+    Not when a place is followed by a street with a name of its own (常州|南大街).
+    """
     if not all(m.kind in ("place", "entity") for m in meanings):
         return False
     if word.endswith(_SELF_DESCRIBING) or not word[-1:].isalpha() or word.isascii():
         return False
-    return _LANDMARK_SUFFIX_RE.match(s, end) is not None
+    return _names_a_landmark(s, end, place=all(m.kind == "place" for m in meanings))
+
+
+def _names_a_landmark(s: str, end: int, place: bool) -> bool:
+    """Whether what follows s[:end] makes it part of a landmark's name: 玄武|湖, 江宁|路."""
+    if _LANDMARK_SUFFIX_RE.match(s, end) is None:
+        return False
+    return not (place and _STREET_RE.match(s, end))
 
 
 def _numeric(s: str, i: int) -> _Piece | None:
@@ -379,18 +392,38 @@ def _unknown_char(piece: _Piece) -> bool:
 
 
 def _resolve_cjk(segment: str, lex: Lexicon, depth: int = 0) -> list[_Piece]:
-    """Find misspelt entity names in an unknown stretch; the rest stays unknown."""
+    """Find misspelt entity names in an unknown stretch, then a misspelt place at its start;
+    the rest stays unknown."""
     if len(segment) < 2 or depth > 4:
         return [_Piece(segment)]
     found = lex.typo_match(segment)
     if found is None:
-        return [_Piece(segment)]
+        return _resolve_place(segment, lex)
     meanings = tuple(Meaning("entity", code) for code in found.codes)
     return [
         *_resolve_cjk(segment[: found.start], lex, depth + 1),
         _Piece(segment[found.start : found.end], meanings, how=found.how, score=found.score),
         *_resolve_cjk(segment[found.end :], lex, depth + 1),
     ]
+
+
+def _resolve_place(segment: str, lex: Lexicon) -> list[_Piece]:
+    """A misspelt place filling an unknown stretch (苏洲, 古楼区) or opening it (苏洲|观前街).
+
+    Opening it, the place must leave a word of two characters or more that does not make
+    it part of a landmark's name, as for a place spelt right: 建业路, 建业大厦 and 大风车
+    stay landmarks, though 建业 and 大风 alone are read as 建邺 and 大丰.
+    """
+    for length in range(min(len(segment), lex.max_place_len), 1, -1):
+        rest = segment[length:]
+        if rest and (len(rest) < 2 or _names_a_landmark(segment, length, place=True)):
+            continue
+        found = lex.place_typo(segment[:length])
+        if found is not None:
+            meanings = tuple(Meaning("place", code) for code in found.codes)
+            piece = _Piece(segment[:length], meanings, how=found.how, score=found.score)
+            return [piece, _Piece(rest)] if rest else [piece]
+    return [_Piece(segment)]
 
 
 def _resolve_words(words: list[str], lex: Lexicon) -> list[_Piece]:
@@ -455,12 +488,13 @@ def _group_unknown(pieces: list[_Piece], lex: Lexicon) -> list[_Piece]:
     return out
 
 
-_JOINABLE_KINDS = frozenset({"entity", "place", "category"})
+_JOINABLE_KINDS = frozenset({"entity", "place", "category", "weak"})
 _JOINABLE_FILLERS = frozenset({"中国", "江苏", "江苏省"})
 
 
 def _joinable(piece: _Piece | None) -> bool:
-    """A word a misspelt name may have swallowed: 中国农业|很行, 建没|银行, 南京|很行, 中国|建没."""
+    """A word a misspelt name may have swallowed: 中国农业|很行, 建没|银行, 南京|很行, 中国|建没,
+    有|储 (the weak 有 of 有储 is 邮 misheard)."""
     if piece is None or piece.how != "exact" or piece.text.isascii():
         return False
     return piece.text in _JOINABLE_FILLERS or any(m.kind in _JOINABLE_KINDS for m in piece.meanings)

@@ -82,6 +82,8 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("建航", {"entities": {"ccb"}}),
     ("建设行", {"entities": {"ccb"}}),
     ("中国建没银行", {"entities": {"ccb"}}),
+    ("建没银行", {"entities": {"ccb"}}),  # 建 in place, as 建行 says: a slip of 设
+    ("建没银行附近", {"entities": {"ccb"}, "nearest": True}),
     # ABC
     ("农行", {"entities": {"abc"}}),
     ("农业银行", {"entities": {"abc"}}),
@@ -107,6 +109,12 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("邮储银行", {"entities": {"psbc"}}),
     ("youzheng", {"entities": {"psbc"}}),
     ("PSBC", {"entities": {"psbc"}}),
+    # a contraction (邮政储蓄 → 邮储) misheard: the same sound, all of the unknown text
+    ("有储", {"entities": {"psbc"}}),
+    ("邮楚", {"entities": {"psbc"}}),
+    ("江宁邮楚", {"entities": {"psbc"}, "places": {"320115"}}),
+    ("附近的有储", {"entities": {"psbc"}, "nearest": True}),
+    ("邮楚路", {"landmark": "邮楚路"}),  # a piece of a longer word is no contraction
     # CMB
     ("招行", {"entities": {"cmb"}}),
     ("招航", {"entities": {"cmb"}}),
@@ -191,6 +199,40 @@ CASES: list[tuple[str, dict[str, Any]]] = [
         "江宁万达广场工行",
         {"entities": {"icbc"}, "places": {"320115"}, "landmark": "万达广场"},
     ),
+    # a place followed by a street named by itself: the place and the street
+    (
+        "常州南大街邮储",
+        {"entities": {"psbc"}, "places": {"320400"}, "landmark": "南大街"},
+    ),
+    ("常州市南大街", {"places": {"320400"}, "landmark": "南大街"}),
+    ("江宁人民路", {"places": {"320115"}, "landmark": "人民路"}),
+    # ... but a road named after the place is a landmark (江宁路, 南京东路)
+    ("江宁路", {"landmark": "江宁路"}),
+    ("江宁东路工行", {"entities": {"icbc"}, "landmark": "江宁东路"}),
+    ("南京东路", {"landmark": "南京东路"}),
+    ("玄武湖南路", {"landmark": "玄武湖南路"}),
+    ("平安南大街", {"landmark": "平安南大街"}),  # a brand word: no place to keep
+    # misspelt places: the same pinyin, a distinctive character kept in place
+    ("苏洲工行", {"entities": {"icbc"}, "places": {"320500"}}),
+    ("扬洲中行", {"entities": {"boc"}, "places": {"321000"}}),
+    ("徐洲建行", {"entities": {"ccb"}, "places": {"320300"}}),
+    ("徐洲的建行", {"entities": {"ccb"}, "places": {"320300"}}),
+    ("古楼区建行", {"entities": {"ccb"}, "places": {NANJING_GULOU, XUZHOU_GULOU}}),
+    ("南京古楼", {"places": {NANJING_GULOU}}),
+    ("张家岗", {"places": {"320582"}}),
+    ("建业区", {"places": {"320105"}}),
+    ("苏洲观前街", {"places": {"320500"}, "landmark": "观前街"}),
+    # ... and what only sounds like one
+    ("宿州", {"landmark": "宿州"}),  # a real place elsewhere (Anhui)
+    ("台州路", {"landmark": "台州路"}),
+    ("淹城", {"landmark": "淹城"}),  # keeps only 城, which many place names share
+    ("近湖", {"landmark": "近湖"}),
+    ("青口", {"landmark": "青口"}),  # 青 is jing only rarely: not 京口
+    ("西山", {"landmark": "西山"}),  # Kunming's 西山区, not Wuxi's 锡山
+    ("西山公园", {"landmark": "西山公园"}),
+    ("兴华路", {"landmark": "兴华路"}),
+    ("海岸城", {"landmark": "海岸城"}),
+    ("苏宁", {"landmark": "苏宁"}),
     # landmarks, and words that only look like a bank or a place
     ("新街口哪里能换外币", {"landmark": "新街口", "business": {"foreign_exchange"}}),
     ("新街口能换外币吗", {"landmark": "新街口", "business": {"foreign_exchange"}}),
@@ -218,6 +260,11 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("建设路", {"landmark": "建设路"}),
     ("北京东路", {"landmark": "北京东路"}),
     ("江北银行", {"landmark": "江北", "categories": {"bank"}}),
+    ("中原银行", {"landmark": "中原", "categories": {"bank"}}),  # not 中国银行
+    ("恒生银行", {"landmark": "恒生", "categories": {"bank"}}),  # not 恒丰银行
+    ("光打", {"landmark": "光打"}),  # brand words (光大, 平安, 中信) are never guessed
+    ("平按", {"landmark": "平按"}),
+    ("中新", {"landmark": "中新"}),
     ("人民银行", {"landmark": "人民银行"}),  # the central bank: no outlet, and not 民生银行
     ("中国人民银行", {"landmark": "中国人民银行"}),
     ("周末开门的工行", {"entities": {"icbc"}, "follow_up": ("hours", None)}),
@@ -412,6 +459,34 @@ def test_landmarks_of_the_catalogue_are_never_institutions(lexicon: Lexicon) -> 
         elif not u.places:
             assert u.landmarks == (name,), name
     assert wrong == []
+
+
+def test_landmarks_of_the_catalogue_are_never_misspelt_places(lexicon: Lexicon) -> None:
+    """A road or area name may hold a place spelt right (江宁万达), never one read by sound."""
+    names = sorted(
+        {p for ps in PLACES.values() for p in ps} | {r for rs in ROADS.values() for r in rs}
+    )
+    wrong = [
+        name
+        for name in names
+        for m in understand(name, lexicon).matches
+        if m.kind == "place" and m.how != "exact"
+    ]
+    assert wrong == []
+
+
+def test_place_typo(lexicon: Lexicon) -> None:
+    found = lexicon.place_typo("苏洲")
+    assert found is not None and found.codes == ("320500",) and found.how == "pinyin"
+    found = lexicon.place_typo("古楼区")
+    assert found is not None and set(found.codes) == {NANJING_GULOU, XUZHOU_GULOU}
+    found = lexicon.place_typo("连云刚市")
+    assert found is not None and found.codes == ("320700",)
+    assert lexicon.place_typo("苏州") is None  # spelt right: a dictionary word
+    assert lexicon.place_typo("宿州") is None  # Anhui's
+    assert lexicon.place_typo("淹城") is None  # 城 is in too many place names
+    assert lexicon.place_typo("苏周市") is not None
+    assert lexicon.place_typo("苏走") is None  # two characters: the same sound only
 
 
 def test_every_jiangsu_place_by_name(lexicon: Lexicon) -> None:
