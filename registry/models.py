@@ -120,6 +120,14 @@ class Institution(Base):
             postgresql_ops={"address": "gin_trgm_ops"},
         ),
         Index(
+            "ix_institution_short_name_trgm",
+            "short_name",
+            postgresql_using="gin",
+            postgresql_ops={"short_name": "gin_trgm_ops"},
+        ),
+        # A legal entity's outlets in fi_code order (the bot lists them so); migration 0010.
+        Index("ix_institution_legal_entity_code_fi_code", "legal_entity_code", "fi_code"),
+        Index(
             "ix_institution_region_code_prefix",
             "region_code",
             postgresql_ops={"region_code": "text_pattern_ops"},
@@ -131,7 +139,7 @@ class Institution(Base):
     name: Mapped[str] = mapped_column(Text)
     short_name: Mapped[str | None] = mapped_column(Text)
     category: Mapped[str] = mapped_column(String(32))
-    legal_entity_code: Mapped[str] = mapped_column(String(14), index=True)
+    legal_entity_code: Mapped[str] = mapped_column(String(14))
     parent_code: Mapped[str | None] = mapped_column(String(14), index=True)
     level: Mapped[str] = mapped_column(String(16))
     region_code: Mapped[str] = mapped_column(String(6))

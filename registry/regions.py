@@ -29,6 +29,7 @@ __all__ = [
     "Region",
     "all_regions",
     "bounds",
+    "bounds_within",
     "children",
     "find_by_name",
     "full_name",
@@ -425,3 +426,21 @@ def bounds(code: str) -> tuple[float, float, float, float] | None:
     if found is None and region.level == "county":
         found = places.get(region.code[:4] + "00")
     return found.bbox if found else None
+
+
+@functools.lru_cache(maxsize=512)
+def bounds_within(prefix: str) -> tuple[float, float, float, float] | None:
+    """The box around every outlet whose region code starts with `prefix` ("3205": all of
+    Suzhou's counties), from the boxes the profile import holds positions to; None when
+    some region under it has no box, or for a province."""
+    codes = [r.code for r in all_regions() if r.code.startswith(prefix) and r.level != "province"]
+    boxes = [bounds(code) for code in codes]
+    if not codes or any(box is None for box in boxes):
+        return None
+    known = [box for box in boxes if box is not None]
+    return (
+        min(b[0] for b in known),
+        min(b[1] for b in known),
+        max(b[2] for b in known),
+        max(b[3] for b in known),
+    )

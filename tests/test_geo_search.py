@@ -265,3 +265,20 @@ def test_the_grid_follows_revocations_once_refreshed(session: Session) -> None:
     refresh_grid(session)
     after = viewport(session, jiangsu, 7, Filters())
     assert after.total == before - 2 == count(session, SearchQuery(bbox=jiangsu))
+
+
+def test_a_region_filter_with_a_far_point_still_finds_the_regions_nearest(
+    session: Session,
+) -> None:
+    """The region's box narrows the index scan; it must not lose any outlet of the region."""
+    far = Point(34.26, 117.19)  # Xuzhou, far from Nanjing
+    hits = search(session, SearchQuery(near=far, filters=Filters(region_prefix="3201"), limit=100))
+    rows = session.execute(
+        text(
+            "SELECT i.fi_code, ST_Y(o.position::geometry), ST_X(o.position::geometry) "
+            "FROM institution i JOIN outlet_profile o ON o.institution_id = i.id "
+            "WHERE i.status = 'active' AND o.position IS NOT NULL AND i.region_code LIKE '3201%'"
+        )
+    ).all()
+    expected = sorted(rows, key=lambda r: distance_m(far.lat, far.lng, r[1], r[2]))[:100]
+    assert [h.fi_code for h in hits] == [r[0] for r in expected]
