@@ -198,7 +198,7 @@ class BotEngine:
             if u.greeting or u.help or not u.text.strip():
                 return BotReply(replies.HELP, understood=understood)
             return self._suggest(session, u, lexicon, text, understood)
-        wanted = self._search_for(u, memory, self._describe(u, lexicon))
+        wanted = self._search_for(u, memory, self._describe(u, lexicon), lexicon)
         if (
             wanted.near is None
             and (u.wants_nearest or u.radius_m)
@@ -227,14 +227,18 @@ class BotEngine:
         answer.understood = {"location": {"lat": near[0], "lng": near[1]}}
         return answer
 
-    def _search_for(self, u: Understanding, memory: Memory, what: str) -> _Search:
+    def _search_for(self, u: Understanding, memory: Memory, what: str, lexicon: Lexicon) -> _Search:
         near = (memory.location.lat, memory.location.lng) if memory.location else None
         longest = max(u.landmarks, key=len) if u.landmarks else None
+        places = self._regions(u.places, near)
+        if longest is None and u.legal_entities and len(places) == 1 and len(places[0]) == 6:
+            # 栖霞农行: the bank's branch named after the district first, then the others there
+            longest = _stem(lexicon.place_name(places[0]) or "") or None
         return _Search(
             entities=u.legal_entities,
             categories=u.categories,
             business_types=u.business_types,
-            regions=self._regions(u.places, near),
+            regions=places,
             landmark=longest,
             also=tuple(w for w in u.landmarks if w != longest),
             open_now=u.open_now,
@@ -306,13 +310,13 @@ class BotEngine:
         counties = [r for r in wanted.regions if len(r) == 6]
         if len(counties) != 1:
             return None
-        name = lexicon.place_name(counties[0]) or ""
-        stem = name[:-1] if len(name) >= 3 and name[-1] in "区县市" else name
+        stem = _stem(lexicon.place_name(counties[0]) or "")
         if not stem:
             return None
+        landmark = wanted.landmark or ""
         return replace(
             wanted,
-            landmark=stem + (wanted.landmark or ""),
+            landmark=landmark if landmark.startswith(stem) else stem + landmark,
             regions=(counties[0][:4],),
         )
 
@@ -529,6 +533,13 @@ class BotEngine:
     def _heading(wanted: _Search) -> str:
         order = "，离您最近的在前" if wanted.near is not None else ""
         return f"为您找到以下{wanted.what or '网点'}{order}："
+
+
+def _stem(place_name: str) -> str:
+    """鼓楼区 → 鼓楼, 射阳县 → 射阳: how a place is named inside branch names."""
+    if len(place_name) >= 3 and place_name[-1] in "区县市":
+        return place_name[:-1]
+    return place_name
 
 
 def _centre(prefix: str) -> tuple[float, float] | None:
