@@ -22,16 +22,15 @@ from backend.database import make_engine, make_sessionmaker
 
 @dataclass
 class Database:
-    engine: Engine
+    engine: Engine  # transactions: db_session()
+    reader: Engine  # autocommit: read_session()
     sessions: sessionmaker[Session]
     readers: sessionmaker[Session]
 
     def dispose(self) -> None:
         """Close every pooled connection (tests, and a worker shutting down)."""
         self.engine.dispose()
-        reader = self.readers.kw["bind"]
-        if isinstance(reader, Engine):
-            reader.dispose()
+        self.reader.dispose()
 
 
 def init_database(app: Flask, config: Config) -> Database:
@@ -44,11 +43,12 @@ def init_database(app: Flask, config: Config) -> Database:
         )
 
     # Two pools: switching one connection in and out of autocommit costs a round trip.
-    writer = engine(autocommit=False)
+    writer, reader = engine(autocommit=False), engine(autocommit=True)
     database = Database(
         engine=writer,
+        reader=reader,
         sessions=make_sessionmaker(writer),
-        readers=make_sessionmaker(engine(autocommit=True)),
+        readers=make_sessionmaker(reader),
     )
     app.extensions["branchfinder.db"] = database
 

@@ -20,7 +20,8 @@ from backend.extensions import db_session
 from backend.ratelimit import limit_current_client
 from bot.messages import BotInput, Engine, SharedLocation
 from bot.wechat import ENGINE_EXTENSION
-from geo.coords import COORD_SYSTEMS, CoordinateError, CoordSystem, convert
+from geo.coords import COORD_SYSTEMS, CoordinateError, CoordSystem, convert, position_in
+from miniprogram_api.schemas import PositionSchema
 
 PREFIX = "/api/bot/v1"
 MAX_TEXT = 500
@@ -61,19 +62,12 @@ class ChatRequestSchema(ma.Schema):
             raise ma.ValidationError("text 与 location 至少提供一项", "text")
 
 
-class ChatPositionSchema(ma.Schema):
-    lat = ma.fields.Float()
-    lng = ma.fields.Float()
-
-
 class ChatResultSchema(ma.Schema):
     fi_code = ma.fields.String()
     name = ma.fields.String()
     address = ma.fields.String(allow_none=True)
     phone = ma.fields.String(allow_none=True)
-    position = ma.fields.Nested(
-        ChatPositionSchema, metadata={"description": "in the request's coord"}
-    )
+    position = ma.fields.Nested(PositionSchema, metadata={"description": "in the request's coord"})
     distance_m = ma.fields.Float(allow_none=True)
     open_now = ma.fields.Boolean(allow_none=True)
 
@@ -118,14 +112,13 @@ class Chat(MethodView):
         session.commit()
         results = []
         for item in answer.results:
-            out_lat, out_lng = convert(item.lat, item.lng, "wgs84", coord)
             results.append(
                 {
                     "fi_code": item.fi_code,
                     "name": item.name,
                     "address": item.address,
                     "phone": item.phone,
-                    "position": {"lat": round(out_lat, 7), "lng": round(out_lng, 7)},
+                    "position": position_in(item.lat, item.lng, coord),
                     "distance_m": None if item.distance_m is None else round(item.distance_m, 1),
                     "open_now": item.open_now,
                 }

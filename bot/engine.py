@@ -55,7 +55,7 @@ from registry import outlets as outlet_records
 from registry import regions
 from registry.business_types import BY_KEY
 from registry.models import ImportBatch
-from registry.opening import OpenState, open_state, parse_stored
+from registry.opening import OpenState, open_state, open_states, parse_stored
 
 DEFAULT_COUNT = 5
 CANDIDATES = 60  # rows read to re-rank by name when the user named a place or branch
@@ -294,7 +294,7 @@ class BotEngine:
             if u is not None and lexicon is not None:
                 return self._nothing_found(session, wanted, u, lexicon, now)
             return BotReply("附近没有找到金融网点。")
-        items = [self._item(h, now) for h in hits]
+        items = self._items(hits, now)
         memory.results = [h.fi_code for h in hits]
         heading = self._heading(wanted)
         if corrected is not None:
@@ -353,18 +353,22 @@ class BotEngine:
             hits.sort(key=lambda h: h.distance_m or 0.0)
         return hits[wanted.offset : end], len(hits) > end
 
-    def _item(self, hit: OutletHit, now: datetime) -> ResultItem:
-        hours = parse_stored(hit.opening_hours_json)
-        return ResultItem(
-            fi_code=hit.fi_code,
-            name=hit.name,
-            address=hit.address,
-            phone=hit.phone,
-            lat=hit.lat,
-            lng=hit.lng,
-            distance_m=hit.distance_m,
-            open_now=None if hours is None else open_state(hours, now).open_now,
-        )
+    @staticmethod
+    def _items(hits: Sequence[OutletHit], now: datetime) -> list[ResultItem]:
+        states = open_states([h.opening_hours_json for h in hits], now)
+        return [
+            ResultItem(
+                fi_code=hit.fi_code,
+                name=hit.name,
+                address=hit.address,
+                phone=hit.phone,
+                lat=hit.lat,
+                lng=hit.lng,
+                distance_m=hit.distance_m,
+                open_now=None if state is None else state.open_now,
+            )
+            for hit, state in zip(hits, states, strict=True)
+        ]
 
     # -- follow-ups -----------------------------------------------------------------------
 
@@ -400,7 +404,7 @@ class BotEngine:
         lines: list[str] = []
         items: list[ResultItem] = []
         for number, hit in chosen:
-            item = self._with_distance(self._item(hit, now), memory)
+            item = self._with_distance(self._items([hit], now)[0], memory)
             items.append(item)
             hours = parse_stored(hit.opening_hours_json)
             hours_text = hours.format_zh() if hours is not None else None
@@ -423,7 +427,7 @@ class BotEngine:
         hits, more = self._find(session, wanted, now)
         if not hits:
             return BotReply(replies.NO_MORE, understood=understood)
-        items = [self._item(h, now) for h in hits]
+        items = self._items(hits, now)
         memory.search = wanted.to_json()
         memory.results, memory.results_at = [h.fi_code for h in hits], now
         text = replies.results_text("更多结果：", items, wanted.offset + 1, more)
@@ -474,7 +478,7 @@ class BotEngine:
             hits, _ = self._find(session, replace(looser, count=SUGGESTIONS), now)
             if hits:
                 names = "、".join(replies.display_name(h.name) for h in hits)
-                items = [self._item(h, now) for h in hits]
+                items = self._items(hits, now)
                 if wanted.near is None:  # measured from a region's centre, not from the user
                     items = [replace(item, distance_m=None) for item in items]
                 return BotReply(

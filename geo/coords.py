@@ -320,3 +320,9 @@ def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     dlmb = math.radians(lng2 - lng1)
     h = math.sin(dphi / 2.0) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2.0) ** 2
     return 2.0 * EARTH_MEAN_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+def position_in(lat: float, lng: float, coord: CoordSystem) -> dict[str, float]:
+    """A stored WGS-84 position as `{lat, lng}` in the caller's system, to about a centimetre."""
+    out_lat, out_lng = convert(lat, lng, "wgs84", coord)
+    return {"lat": round(out_lat, 7), "lng": round(out_lng, 7)}

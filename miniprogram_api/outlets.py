@@ -18,7 +18,7 @@ from flask_smorest import Blueprint, abort
 from backend.api import prebuilt
 from backend.extensions import read_session
 from geo.clusters import viewport as viewport_service
-from geo.coords import CoordinateError, CoordSystem, convert
+from geo.coords import CoordinateError, CoordSystem, convert, position_in
 from geo.search import BBox, Filters, OutletHit, Point, SearchError, SearchQuery, search
 from miniprogram_api.schemas import (
     BusinessTypeSchema,
@@ -38,7 +38,7 @@ from miniprogram_api.schemas import (
 from registry import outlets as outlet_records
 from registry import regions
 from registry.business_types import BUSINESS_TYPES, BY_KEY
-from registry.opening import OpenState, open_state, parse_stored
+from registry.opening import OpenState, open_state, open_states, parse_stored
 
 blp = Blueprint(
     "outlets", __name__, description="公众版：查找网点 / Public finder: outlets near me, on the map"
@@ -76,26 +76,10 @@ def _run(**query: Any) -> list[OutletHit]:
         raise
 
 
-def position_in(lat: float, lng: float, coord: CoordSystem) -> dict[str, float]:
-    """A stored WGS-84 position as the caller's system, to about a centimetre."""
-    out_lat, out_lng = convert(lat, lng, "wgs84", coord)
-    return {"lat": round(out_lat, 7), "lng": round(out_lng, 7)}
-
-
 def summaries(hits: list[OutletHit], coord: CoordSystem, moment: datetime) -> list[dict[str, Any]]:
-    """The hits as the list items of OutletSummarySchema.
-
-    Open-now is worked out once per distinct schedule: a page repeats a few.
-    """
-    states: dict[str | None, OpenState | None] = {}
-    items = []
-    for hit in hits:
-        key = hit.opening_hours_json
-        if key not in states:
-            hours = parse_stored(key)
-            states[key] = None if hours is None else open_state(hours, moment)
-        items.append(summary(hit, coord, states[key]))
-    return items
+    """The hits as the list items of OutletSummarySchema."""
+    states = open_states([h.opening_hours_json for h in hits], moment)
+    return [summary(hit, coord, state) for hit, state in zip(hits, states, strict=True)]
 
 
 def summary(hit: OutletHit, coord: CoordSystem, state: OpenState | None) -> dict[str, Any]:

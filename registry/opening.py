@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Final
@@ -247,3 +247,17 @@ def is_open_at(hours_json: Mapping[str, Any] | str | None, at: dt.datetime) -> b
     intervals, _ = effective_intervals(parsed, local.date())
     now = local.hour * 60 + local.minute + (local.second + local.microsecond / 1e6) / 60
     return any(i.start <= now < i.end for i in intervals)
+
+
+def open_states(hours_jsons: Sequence[str | None], at: dt.datetime) -> list[OpenState | None]:
+    """`open_state` for each stored schedule (None where hours are unknown or unreadable).
+
+    Worked out once per distinct schedule: a page of results repeats a handful, and
+    every list the public or the bot sees needs one per outlet.
+    """
+    states: dict[str | None, OpenState | None] = {}
+    for text in hours_jsons:
+        if text not in states:
+            hours = parse_stored(text)
+            states[text] = None if hours is None else open_state(hours, at)
+    return [states[text] for text in hours_jsons]
