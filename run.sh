@@ -15,6 +15,7 @@ esac
 
 setup_all
 BF="$VENV/bin/branchfinder"
+export BRANCHFINDER_PHOTO_DIR="${BRANCHFINDER_PHOTO_DIR:-$ROOT/var/photos}"  # staff photos
 "$BF" db create
 "$BF" db upgrade
 "$BF" demo load --if-empty --outlets "${BRANCHFINDER_DEMO_OUTLETS:-5000}" --seed 1

@@ -44,7 +44,8 @@ class Api(flask_smorest.Api):  # type: ignore[misc]
         self, error: HTTPException
     ) -> tuple[dict[str, Any], int, dict[str, str]]:
         payload, code, headers = super().handle_http_exception(error)
-        if code >= 500:
+        deliberate = bool(getattr(error, "data", None))  # our abort(503, message=...): says why
+        if code >= 500 and not deliberate:
             original = getattr(error, "original_exception", None)
             log.error("unhandled error", exc_info=original or error)
             payload["message"] = (

@@ -12,10 +12,29 @@ from flask import Flask, send_from_directory
 from flask.wrappers import Response
 
 import miniprogram_api
+from backend import pro_api
 from backend.api import Api, Request
 from backend.config import Config
 from backend.extensions import init_database
 from backend.logging_setup import configure_logging, init_request_ids
+
+
+def init_staff_services(app: Flask, config: Config) -> None:
+    """What the staff uploads need besides the database: WeChat sign-in and photo storage."""
+    from pathlib import Path
+
+    from backend.wechat_login import MiniProgramLogin
+    from registry import photos
+    from registry.photo_store import DirectoryPhotoStore
+
+    app.extensions["branchfinder.mp_login"] = MiniProgramLogin(
+        config.mp_appid,
+        config.mp_secret,
+        config.wechat_api_base_url,
+        config.wechat_api_timeout_s,
+    )
+    app.extensions["branchfinder.photos"] = DirectoryPhotoStore(Path(config.photo_dir))
+    photos.configure_concurrency(config.photo_workers)
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -29,6 +48,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     init_request_ids(app)
     init_database(app, config)
+    init_staff_services(app, config)
 
     api = Api(
         app,
@@ -46,6 +66,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     api.register_blueprint(health_blp)
     miniprogram_api.register(api)
+    pro_api.register(api)
 
     from bot.api import PREFIX as BOT_PREFIX
     from bot.api import blp as bot_blp

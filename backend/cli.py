@@ -482,10 +482,6 @@ def _one_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
-
-
 # --- chat -----------------------------------------------------------------------------------
 
 
@@ -546,3 +542,26 @@ def chat(user: str, coord: str, database_url: str) -> None:
         except OperationalError as exc:
             raise click.ClickException(_one_line(exc)) from exc
         click.echo(("机器人：" if interactive else "") + answer.text + "\n")
+
+
+def _register_staff_commands() -> None:
+    from backend.cli_staff import profiles_revert, reviews, tasks
+
+    main.add_command(tasks)
+    main.add_command(reviews)
+    profiles.add_command(profiles_revert)
+
+
+_register_staff_commands()
+
+
+def _register_account_commands() -> None:
+    from backend.cli_accounts import accounts
+
+    main.add_command(accounts)
+
+
+_register_account_commands()
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

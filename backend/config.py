@@ -90,6 +90,59 @@ class Config:
     wechat_reply_budget_s: float = field(
         default_factory=lambda: _env_float("BRANCHFINDER_WECHAT_REPLY_BUDGET_S", 4.0)
     )
+    # WeChat mini-program sign-in (backend/wechat_login.py): code2Session through wechatpy.
+    mp_appid: str = field(default_factory=lambda: _env("BRANCHFINDER_MP_APPID", ""))
+    mp_secret: str = field(default_factory=lambda: _env("BRANCHFINDER_MP_SECRET", ""), repr=False)
+    wechat_api_base_url: str = field(
+        default_factory=lambda: _env(
+            "BRANCHFINDER_WECHAT_API_BASE_URL", "https://api.weixin.qq.com/"
+        )
+    )
+    wechat_api_timeout_s: float = field(
+        default_factory=lambda: _env_float("BRANCHFINDER_WECHAT_API_TIMEOUT_S", 3.0)
+    )
+    # Outlet staff (miniprogram_api/staff.py).
+    staff_session_ttl_s: int = field(
+        default_factory=lambda: _env_int("BRANCHFINDER_STAFF_SESSION_TTL_S", 7 * 86_400)
+    )
+    login_rate_limit: int = field(
+        default_factory=lambda: _env_int("BRANCHFINDER_LOGIN_RATE_LIMIT", 60)
+    )
+    staff_bind_rate_limit: int = field(
+        default_factory=lambda: _env_int("BRANCHFINDER_STAFF_BIND_RATE_LIMIT", 20)
+    )
+    staff_upload_rate_limit: int = field(
+        default_factory=lambda: _env_int("BRANCHFINDER_STAFF_UPLOAD_RATE_LIMIT", 300)
+    )
+    # What a binding code's QR code carries: the mini-program page that redeems it.
+    staff_bind_qr_prefix: str = field(
+        default_factory=lambda: _env("BRANCHFINDER_STAFF_BIND_QR_PREFIX", "/pages/staff/bind?code=")
+    )
+    # Photos (registry/photo_store.py): a directory; decoded at most this many at once
+    # per process, which bounds a worker's memory whatever the number of uploads.
+    photo_dir: str = field(default_factory=lambda: _env("BRANCHFINDER_PHOTO_DIR", "var/photos"))
+    photo_workers: int = field(default_factory=lambda: _env_int("BRANCHFINDER_PHOTO_WORKERS", 2))
+    # Professional accounts (backend/accounts.py, backend/pro_api/). argon2id parameters:
+    # argon2-cffi's defaults (RFC 9106 low-memory profile, ~50 ms); stored hashes are
+    # upgraded at the next sign-in when these change. Tests set cheap ones.
+    pro_session_ttl_s: int = field(
+        default_factory=lambda: _env_int("BRANCHFINDER_PRO_SESSION_TTL_S", 8 * 3600)
+    )
+    pro_lockout_threshold: int = field(
+        default_factory=lambda: _env_int("BRANCHFINDER_PRO_LOCKOUT_THRESHOLD", 5)
+    )
+    pro_lockout_s: int = field(
+        default_factory=lambda: _env_int("BRANCHFINDER_PRO_LOCKOUT_S", 15 * 60)
+    )
+    argon2_time_cost: int = field(
+        default_factory=lambda: _env_int("BRANCHFINDER_ARGON2_TIME_COST", 3)
+    )
+    argon2_memory_kib: int = field(
+        default_factory=lambda: _env_int("BRANCHFINDER_ARGON2_MEMORY_KIB", 65_536)
+    )
+    argon2_parallelism: int = field(
+        default_factory=lambda: _env_int("BRANCHFINDER_ARGON2_PARALLELISM", 4)
+    )
     testing: bool = False
 
     def flask_settings(self) -> dict[str, Any]:

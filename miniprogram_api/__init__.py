@@ -12,8 +12,19 @@ PREFIX = "/api/mp/v1"
 
 
 def register(api: Api) -> None:
+    from miniprogram_api.auth import blp as auth_blp
     from miniprogram_api.feedback import blp as feedback_blp
     from miniprogram_api.outlets import blp as outlets_blp
+    from miniprogram_api.photos import blp as photos_blp
+    from miniprogram_api.staff import blp as staff_blp
 
-    api.register_blueprint(outlets_blp, url_prefix=PREFIX)
-    api.register_blueprint(feedback_blp, url_prefix=PREFIX)
+    api.spec.components.security_scheme(
+        "staffToken",
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "the token of POST /api/mp/v1/auth/login",
+        },
+    )
+    for blp in (outlets_blp, feedback_blp, photos_blp, auth_blp, staff_blp):
+        api.register_blueprint(blp, url_prefix=PREFIX)

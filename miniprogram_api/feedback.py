@@ -8,20 +8,19 @@ Chinese one; `errors` names the fields as webargs does (`json.<field>`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, NoReturn
 
 import marshmallow as ma
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from flask_smorest.error_handler import ErrorSchema
-from webargs.flaskparser import FlaskParser
 
 from backend.config import Config
 from backend.extensions import db_session
 from backend.ratelimit import TOO_MANY_MESSAGE, limit_current_client
 from geo.coords import COORD_SYSTEMS
+from miniprogram_api.public_blueprint import INVALID_MESSAGE, PublicBlueprint
 from registry.feedback import (
     FEEDBACK_KIND_LABELS,
     FEEDBACK_KINDS,
@@ -40,48 +39,7 @@ from registry.feedback import (
     submit_feedback,
 )
 
-INVALID_MESSAGE = "提交的内容有误，请检查："
-
-
-def _dotted(errors: Any, prefix: str = "") -> list[str]:
-    """Dotted names of the fields in webargs' nested errors, without the location key."""
-    if not isinstance(errors, Mapping):
-        return [prefix] if prefix else []
-    names: list[str] = []
-    for key, value in errors.items():
-        at_top = not prefix and key in ("json", "query", "path", "form", "headers")
-        names.extend(_dotted(value, "" if at_top else f"{prefix}.{key}" if prefix else str(key)))
-    return names
-
-
-class _PublicParser(FlaskParser):
-    """webargs' parser, adding a Chinese `message` that names the fields."""
-
-    def handle_error(
-        self,
-        error: ma.ValidationError,
-        req: Any,
-        schema: ma.Schema,
-        *,
-        error_status_code: int | None,
-        error_headers: Mapping[str, str] | None,
-    ) -> NoReturn:
-        abort(
-            error_status_code or self.DEFAULT_VALIDATION_STATUS,
-            exc=error,
-            messages=error.messages,
-            schema=schema,
-            headers=error_headers,
-            message=INVALID_MESSAGE + "、".join(_dotted(error.messages)),
-        )
-        raise AssertionError("abort returned")  # pragma: no cover
-
-
-class _PublicBlueprint(Blueprint):  # type: ignore[misc]  # flask-smorest is untyped
-    ARGUMENTS_PARSER = _PublicParser()
-
-
-blp = _PublicBlueprint(
+blp = PublicBlueprint(
     "feedback",
     __name__,
     description="公众版：信息纠错与意见反馈 / Public error reports and feedback",

@@ -20,6 +20,7 @@ from backend.extensions import read_session
 from geo.clusters import viewport as viewport_service
 from geo.coords import CoordinateError, CoordSystem, convert, position_in
 from geo.search import BBox, Filters, OutletHit, Point, SearchError, SearchQuery, search
+from miniprogram_api.photos import photo_urls
 from miniprogram_api.schemas import (
     BusinessTypeSchema,
     CoordArgs,
@@ -254,7 +255,7 @@ def _detail(
         "closes_at": state.closes_at,
         "opens_next_at": state.opens_next_at,
         "hours_verified": state.verified,
-        "photos": [],
+        "photos": [photo | photo_urls(photo["key"]) for photo in record.photos],
         "service_links": record.service_links,
         "last_confirmed_at": record.last_confirmed_at,
     }

@@ -236,6 +236,16 @@ class HoursSchema(ma.Schema):
     exceptions = ma.fields.List(ma.fields.Dict())
 
 
+class PhotoSchema(ma.Schema):
+    key = ma.fields.String(metadata={"description": "sha256 of the stored JPEG"})
+    front = ma.fields.Boolean(metadata={"description": "the front photo (门头照)"})
+    width = ma.fields.Integer()
+    height = ma.fields.Integer()
+    uploaded_at = ma.fields.DateTime()
+    url = ma.fields.String(metadata={"description": "JPEG, long side at most 2048 px"})
+    thumbnail_url = ma.fields.String(metadata={"description": "JPEG, long side 320 px"})
+
+
 class OutletDetailSchema(OutletSummarySchema):
     legal_entity = ma.fields.Nested(LegalEntitySchema)
     region = ma.fields.Nested(RegionSchema)
@@ -244,7 +254,7 @@ class OutletDetailSchema(OutletSummarySchema):
     closes_at = ma.fields.DateTime(allow_none=True)
     opens_next_at = ma.fields.DateTime(allow_none=True)
     photos = ma.fields.List(
-        ma.fields.Dict(), metadata={"description": "thumbnail and original URLs"}
+        ma.fields.Nested(PhotoSchema), metadata={"description": "front photo first"}
     )
     service_links = ma.fields.List(ma.fields.Nested(ServiceLinkSchema))
     last_confirmed_at = ma.fields.DateTime(allow_none=True)

@@ -1,12 +1,18 @@
-"""The change history of one institution: every event, oldest first."""
+"""The change history of one institution, and reverting a change from it."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
 
-from registry.models import ChangeEvent
+from registry.models import ChangeEvent, Institution
+from registry.profile_changes import VALUE_GROUPS, Change, change_group
+
+
+class RevertRefused(ValueError):
+    pass
 
 
 def history_query(fi_code: str) -> Select[Any]:
@@ -15,4 +21,34 @@ def history_query(fi_code: str) -> Select[Any]:
         select(ChangeEvent)
         .where(ChangeEvent.fi_code == fi_code.strip().upper())
         .order_by(ChangeEvent.at, ChangeEvent.id)
+    )
+
+
+def revert(session: Session, event_id: int, *, actor: str, channel: str) -> Change:
+    """Put a profile field group back to its value before `event_id`, as a new event.
+
+    History is never rewritten: the revert is itself an event (with the reverted
+    event's id in the group's provenance), so it can be reverted in turn.
+    Raises `LookupError` for an unknown event, `RevertRefused` for one that is
+    not a published change of a profile field group.
+    """
+    event = session.get(ChangeEvent, event_id)
+    if event is None:
+        raise LookupError(f"no change event {event_id}")
+    if event.entity != "outlet_profile" or event.field_group not in VALUE_GROUPS:
+        raise RevertRefused(f"event {event_id} is not a change of an outlet's profile field")
+    if not event.published:
+        raise RevertRefused(f"event {event_id} was held for review and never applied")
+    institution_id = session.execute(
+        select(Institution.id).where(Institution.fi_code == event.fi_code)
+    ).scalar_one()
+    return change_group(
+        session,
+        institution_id,
+        event.fi_code,
+        event.field_group,
+        event.before,
+        actor=actor,
+        channel=channel,
+        note={"reverted_event": event_id},
     )

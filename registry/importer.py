@@ -48,6 +48,7 @@ from registry.cross_checks import (
 from registry.formats import EXTRA_KEY, OpenedFile
 from registry.record_checks import DATA_COLUMNS, REGISTRY_COLUMNS, check_record, today_in_china
 from registry.rules import Issue, issue
+from registry.staff import create_auto_tasks
 
 COMPARED = (*(c for c in DATA_COLUMNS if c != "fi_code"), "category")
 
@@ -323,6 +324,7 @@ SELECT count(*) FROM ev
 def _upsert(session: Session, batch_id: int, actor: str) -> dict[str, int]:
     inserted, updated = session.execute(text(_UPSERT), {"batch": batch_id, "actor": actor}).one()
     session.execute(text(_NEW_PROFILES), {"batch": batch_id})
+    create_auto_tasks(session, batch_id, actor)
     return {"inserted": int(inserted), "updated": int(updated)}
 
 

@@ -24,6 +24,7 @@ from typing import Any, Literal
 from geoalchemy2 import Geography
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -211,4 +212,6 @@ class ChangeEvent(Base):
     actor: Mapped[str] = mapped_column(Text)
     channel: Mapped[str] = mapped_column(String(16))
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"), index=True)
+    # False: an upload held for review (registry.reviews), recorded but not applied.
+    published: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from registry import regions
+from registry import outlet_photos, regions
 from registry.models import Institution, OutletProfile
 
 
@@ -39,6 +39,7 @@ class OutletRecord:
     opening_hours: dict[str, Any] | None
     service_links: list[dict[str, Any]]
     last_confirmed_at: datetime | None
+    photos: list[dict[str, Any]]
 
 
 def _last_confirmed(provenance: dict[str, Any] | None) -> datetime | None:
@@ -92,6 +93,7 @@ def detail(session: Session, fi_code: str) -> OutletRecord | None:
         opening_hours=profile.opening_hours if profile else None,
         service_links=list(profile.service_links) if profile else [],
         last_confirmed_at=_last_confirmed(profile.provenance if profile else None),
+        photos=outlet_photos.published(session, inst.id) if profile else [],
     )
 
 

@@ -274,4 +274,4 @@ def test_every_finder_route_is_documented(api: FlaskClient) -> None:
             if method == "parameters":
                 continue
             assert op.get("summary") or op.get("description"), (path, method)
-            assert "200" in op["responses"] or "201" in op["responses"], (path, method)
+            assert any(code.startswith("2") for code in op["responses"]), (path, method)
