@@ -16,9 +16,8 @@ import miniprogram_api
 from backend.extensions import read_session
 from miniprogram_api.public_blueprint import PublicBlueprint
 from registry.outlet_photos import known_key
-from registry.photo_store import PhotoStore
+from registry.photo_store import VARIANTS, PhotoStore
 
-VARIANTS = ("original", "thumb")
 CACHE_CONTROL = "public, max-age=31536000, immutable"
 
 blp = PublicBlueprint("photos", __name__, description="公众版：网点照片 / Outlet photos")
