@@ -116,7 +116,7 @@ def record(
     """Add one audit entry to `session`; the caller commits (with the write it describes)."""
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown audit outcome {outcome!r}")
-    facts = dict(detail or {})
+    facts = _without_nul(dict(detail or {}))
     if len(repr(facts)) > DETAIL_MAX_CHARS:
         facts = {"truncated": repr(facts)[:DETAIL_MAX_CHARS]}
     entry = AuditEntry(
@@ -125,7 +125,7 @@ def record(
         action=action,
         outcome=outcome,
         target_kind=target_kind,
-        target_id=None if target_id is None else str(target_id),
+        target_id=None if target_id is None else _without_nul(str(target_id)),
         region_code=filed.region_code,
         legal_entity_code=filed.legal_entity_code,
         detail=facts,
@@ -134,3 +134,15 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+def _without_nul(value: Any) -> Any:
+    """The value with NUL characters replaced: PostgreSQL text and jsonb cannot hold them,
+    and a refused request's path or input may carry one (`/outlets/%00`)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {str(k).replace("\x00", "\ufffd"): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_nul(v) for v in value]
+    return value

@@ -37,7 +37,6 @@ from miniprogram_api.staff_schemas import (
     UploadResultSchema,
 )
 from registry import outlet_photos, staff, staff_uploads
-from registry.hours import HoursError, parse_hours, validate_hours_json
 from registry.photos import PhotoRejected, process_photo
 from registry.staff_uploads import UploadRefused, UploadResult
 
@@ -214,18 +213,17 @@ class Hours(MethodView):
     def put(self, args: dict[str, Any], fi_code: str) -> dict[str, Any]:
         """上传营业时间 — opening hours, as text or in the structured form."""
         staff_id, institution_id = _staff_upload(fi_code)
-        field = "text" if args["text"] is not None else "hours"
         try:
-            hours = (
-                parse_hours(args["text"])
-                if args["text"] is not None
-                else validate_hours_json(args["hours"])
+            result = staff_uploads.upload_hours(
+                db_session(),
+                institution_id,
+                fi_code.upper(),
+                text=args["text"],
+                structured=args["hours"],
+                actor=staff.staff_actor(staff_id),
             )
-        except HoursError as exc:
-            _refused("json", field, f"营业时间有误：{exc.message_zh}", str(exc))
-        result = staff_uploads.upload_hours(
-            db_session(), institution_id, fi_code.upper(), hours, actor=staff.staff_actor(staff_id)
-        )
+        except UploadRefused as exc:
+            _refused("json", exc.field, exc.message_zh, exc.message_en)
         return _answer(result)
 
 

@@ -6,7 +6,8 @@ Why these rules:
   reports lead to a public notice", DOMAIN.md §5), so it must name an
   institution that exists; revoked ones included, since "closed for good" is
   exactly what the public reports about them. PBoC staff later accept or reject
-  it (`status`, `resolution_reason`, `resolved_by`, `resolved_at`).
+  it (`status`, `resolution_reason`, `resolved_by`, `resolved_at`,
+  `resolution_event_id`; see `ErrorReport`).
 - Install registrations are counted per legal entity for the rollout's ranking
   (DOMAIN.md §1, §6), so an employer code, when given, must be a legal entity.
 - The client is known only by a keyed hash (`client_key_hash`): enough to spot
@@ -97,7 +98,20 @@ class SuggestedPosition(NamedTuple):
 
 
 class ErrorReport(Base):
-    """A member of the public saying an outlet's data is wrong (信息纠错)."""
+    """A member of the public saying an outlet's data is wrong (信息纠错).
+
+    `status` (the vocabulary every reader uses, `REPORT_STATUSES`):
+
+    - `open`: new, not decided yet (`resolved_at` is NULL, and only then);
+    - `accepted`: verified (核实) by the institution or its PBoC office: the
+      report was right. `resolution_event_id` is the change event that fixed
+      the field, NULL when the fix had already been made or nothing could be
+      applied (a closed outlet, "other"); `resolution_reason` an optional note;
+    - `rejected`: the report was wrong; `resolution_reason` (required) says why.
+
+    `resolved_by` is the deciding actor (`account:<id>`), `resolved_at` when.
+    Decisions are `registry.error_report_decisions`.
+    """
 
     __tablename__ = "error_report"
     __table_args__ = (
@@ -118,6 +132,9 @@ class ErrorReport(Base):
         CheckConstraint(
             "status <> 'rejected' OR resolution_reason IS NOT NULL", name="rejected_has_reason"
         ),
+        CheckConstraint(
+            "status = 'accepted' OR resolution_event_id IS NULL", name="fix_only_when_accepted"
+        ),
         Index("ix_error_report_fi_code_status_created_at", "fi_code", "status", "created_at"),
     )
 
@@ -135,6 +152,7 @@ class ErrorReport(Base):
     resolution_reason: Mapped[str | None] = mapped_column(Text)
     resolved_by: Mapped[str | None] = mapped_column(Text)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolution_event_id: Mapped[int | None] = mapped_column(ForeignKey("change_event.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

@@ -12,6 +12,9 @@ uploads, reverts, accepted reviews, and later the professional API. It
 3. writes the new value (unless the change is held for review), the event and
    the group's provenance entry.
 
+`mark_confirmed` is the other write of a profile's provenance: the
+institution checked (核对确认) a group's current value.
+
 Values per group: position `{latitude, longitude, captured_in, accuracy_m}`
 (WGS-84), business_types a list of keys, hours the canonical hours JSON, phone
 a string, photos a list of `{key, front}`; None means "no value".
@@ -154,6 +157,36 @@ def change_group(
             {"g": group, "e": _json({**entry, **(note or {})}), "id": institution_id},
         )
     return Change(event.id, before, value, publish)
+
+
+# Confirming stamps the group's provenance entry (made if the group has none yet, e.g. data
+# older than provenance) with who confirmed it and when; the value itself is untouched.
+# Without a list of groups: every group that has an entry.
+_MARK_CONFIRMED = """
+UPDATE outlet_profile p SET provenance = p.provenance || (
+    SELECT coalesce(jsonb_object_agg(g.name, CASE
+        WHEN jsonb_typeof(p.provenance -> g.name) = 'object' THEN p.provenance -> g.name
+        ELSE '{}'::jsonb END
+        || jsonb_build_object('confirmed', true, 'confirmed_at', now(),
+                              'confirmed_by', CAST(:actor AS text))), '{}'::jsonb)
+    FROM unnest(coalesce(CAST(:groups AS text[]), ARRAY(
+        SELECT e.key FROM jsonb_each(p.provenance) e WHERE jsonb_typeof(e.value) = 'object'
+    ))) AS g(name))
+WHERE p.institution_id = :id
+"""
+
+
+def mark_confirmed(
+    session: Session, institution_id: int, groups: tuple[str, ...] | None, *, actor: str
+) -> None:
+    """Record that `actor` confirmed the current value of `groups` (None: every group that
+    has a provenance entry). The caller checked the groups and commits."""
+    if groups is not None and not set(groups) <= set(VALUE_GROUPS):
+        raise ValueError(f"unknown field groups {sorted(set(groups) - set(VALUE_GROUPS))}")
+    session.execute(
+        text(_MARK_CONFIRMED),
+        {"id": institution_id, "groups": None if groups is None else list(groups), "actor": actor},
+    )
 
 
 def _json(value: Any) -> str | None:

@@ -43,6 +43,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from registry.base import Base
 from registry.models import Institution
+from registry.profile_changes import mark_confirmed
 
 TASK_STATUSES = ("assigned", "in_progress", "submitted", "confirmed")
 TaskStatus = Literal["assigned", "in_progress", "submitted", "confirmed"]
@@ -186,11 +187,13 @@ def create_tasks(
     """
     wanted = sorted({c.strip().upper() for c in fi_codes if c.strip()})
     rows = session.execute(
-        select(Institution.id, Institution.fi_code, Institution.name).where(
+        select(Institution.id, Institution.fi_code, Institution.name)
+        .where(
             Institution.fi_code.in_(wanted),
             Institution.status == "active",
             Institution.level.in_(("sub_branch", "outlet")),
         )
+        .order_by(Institution.fi_code)
     ).all()
     missing = sorted(set(wanted) - {r.fi_code for r in rows})
     if missing:
@@ -368,28 +371,34 @@ def submit(session: Session, staff_id: int, fi_code: str) -> dict[str, Any]:
 
 def confirm(session: Session, fi_code: str, actor: str) -> bool:
     """The institution confirmed the outlet's data (核对确认); True if a task moved."""
-    result = session.execute(
-        text(
-            "UPDATE upload_task t SET status = 'confirmed', confirmed_at = now(), "
-            "confirmed_by = :actor, updated_at = now() FROM institution i "
-            "WHERE t.institution_id = i.id AND i.fi_code = :fi AND t.status = 'submitted'"
-        ),
-        {"fi": fi_code.strip().upper(), "actor": actor},
-    )
-    if not result.rowcount:  # type: ignore[attr-defined]
+    institution_id = session.execute(
+        select(Institution.id).where(Institution.fi_code == fi_code.strip().upper())
+    ).scalar_one_or_none()
+    if institution_id is None or not confirm_task(session, institution_id, actor):
         return False
     # What was confirmed is what the profile holds now: every group's provenance says so
     # (the 2 km rule of registry.staff_uploads and the public "last confirmed" read it).
-    session.execute(
-        text(
-            """UPDATE outlet_profile p SET provenance = (
-                SELECT coalesce(jsonb_object_agg(e.key, CASE WHEN jsonb_typeof(e.value) = 'object'
-                    THEN e.value || jsonb_build_object('confirmed', true, 'confirmed_at', now(),
-                                                       'confirmed_by', CAST(:actor AS text))
-                    ELSE e.value END), '{}'::jsonb)
-                FROM jsonb_each(p.provenance) e)
-            FROM institution i WHERE i.id = p.institution_id AND i.fi_code = :fi"""
-        ),
-        {"fi": fi_code.strip().upper(), "actor": actor},
-    )
+    mark_confirmed(session, institution_id, None, actor=actor)
     return True
+
+
+def task_status(session: Session, institution_id: int) -> str | None:
+    """The outlet's upload task status, or None without a task."""
+    status: str | None = session.execute(
+        select(UploadTask.status).where(UploadTask.institution_id == institution_id)
+    ).scalar_one_or_none()
+    return status
+
+
+def confirm_task(session: Session, institution_id: int, actor: str) -> bool:
+    """Move a submitted task to confirmed (its data were confirmed group by group);
+    True if it moved."""
+    result = session.execute(
+        text(
+            "UPDATE upload_task SET status = 'confirmed', confirmed_at = now(), "
+            "confirmed_by = :actor, updated_at = now() "
+            "WHERE institution_id = :id AND status = 'submitted'"
+        ),
+        {"id": institution_id, "actor": actor},
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -12,6 +12,11 @@ once, except a position that looks wrong, which is held for review
   a confirmed position was checked by someone, a phone's fix may not be.
 
 Photos are `registry.outlet_photos`.
+
+The checks of each group's value (`position_value`, `business_types_value`,
+`hours_value`, `phone_value`) are shared with the professional app's info
+updates (`registry.pro_updates`): one set of rules and messages for whoever
+changes an outlet.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from sqlalchemy.orm import Session
 from geo.coords import CoordSystem, convert, distance_m, in_china, validate_point
 from registry import regions, reviews, staff
 from registry.business_types import unknown_keys
-from registry.hours import OpeningHours
+from registry.hours import HoursError, OpeningHours, parse_hours, validate_hours_json
 from registry.models import Institution
 from registry.profile_changes import change_group, current, lock
 from registry.record_checks import normalise_phone
@@ -89,17 +94,10 @@ def _record(
     return UploadResult(fi_code, group, not flags, tuple(flags), change.event_id, review_id, value)
 
 
-def upload_position(
-    session: Session,
-    institution_id: int,
-    fi_code: str,
-    *,
-    lat: float,
-    lng: float,
-    coord: CoordSystem,
-    accuracy_m: float | None,
-    actor: str,
-) -> UploadResult:
+def position_value(
+    lat: float, lng: float, coord: CoordSystem, accuracy_m: float | None
+) -> dict[str, Any]:
+    """A position as given (in `coord`), checked, in the stored shape (WGS-84)."""
     try:
         lat, lng = validate_point(lat, lng)
     except ValueError as exc:
@@ -116,16 +114,74 @@ def upload_position(
             f"accuracy_m must be between 0 and {MAX_ACCURACY_M:g}",
         )
     wlat, wlng = convert(lat, lng, coord, "wgs84")
-    value = {
+    return {
         "latitude": round(wlat, 7),
         "longitude": round(wlng, 7),
         "captured_in": coord,
         "accuracy_m": accuracy_m,
     }
+
+
+def outside_region(session: Session, institution_id: int, value: dict[str, Any]) -> str | None:
+    """The outlet's region code if the position lies outside its region's box, else None."""
+    region = _region_code(session, institution_id)
+    box = regions.bounds(region)
+    lat, lng = value["latitude"], value["longitude"]
+    if box is not None and not (box[0] <= lat <= box[2] and box[1] <= lng <= box[3]):
+        return region
+    return None
+
+
+def business_types_value(keys: list[str]) -> list[str]:
+    unknown = unknown_keys(keys)
+    if unknown:
+        raise UploadRefused(
+            "business_types",
+            f"未知的业务类型：{', '.join(unknown)}",
+            f"unknown business types: {', '.join(unknown)}",
+        )
+    return sorted(set(keys))
+
+
+def hours_value(text: str | None, structured: dict[str, Any] | None) -> dict[str, Any]:
+    """Opening hours given as text (`Mo-Fr 09:00-17:00`) or in the structured form."""
+    field = "text" if text is not None else "hours"
+    try:
+        hours: OpeningHours = (
+            parse_hours(text) if text is not None else validate_hours_json(structured)
+        )
+    except HoursError as exc:
+        raise UploadRefused(field, f"营业时间有误：{exc.message_zh}", str(exc)) from exc
+    return dict(hours.to_json())
+
+
+def phone_value(phone: str) -> str:
+    normalised = normalise_phone(phone)
+    if normalised is None:
+        raise UploadRefused(
+            "phone",
+            "电话号码格式不对：固定电话需带区号（如 025-84571234），手机为 11 位",
+            "phone must be landlines with area code or mobile numbers, separated by ;",
+        )
+    return normalised
+
+
+def upload_position(
+    session: Session,
+    institution_id: int,
+    fi_code: str,
+    *,
+    lat: float,
+    lng: float,
+    coord: CoordSystem,
+    accuracy_m: float | None,
+    actor: str,
+) -> UploadResult:
+    value = position_value(lat, lng, coord, accuracy_m)
+    wlat, wlng = value["latitude"], value["longitude"]
     provenance = lock(session, institution_id)
     flags: list[str] = []
-    box = regions.bounds(_region_code(session, institution_id))
-    if box is not None and not (box[0] <= wlat <= box[2] and box[1] <= wlng <= box[3]):
+    if outside_region(session, institution_id, value) is not None:
         flags.append("outside_region")
     before = current(session, institution_id, "position")
     if before is not None and (provenance.get("position") or {}).get("confirmed"):
@@ -138,32 +194,24 @@ def upload_position(
 def upload_business_types(
     session: Session, institution_id: int, fi_code: str, keys: list[str], *, actor: str
 ) -> UploadResult:
-    unknown = unknown_keys(keys)
-    if unknown:
-        raise UploadRefused(
-            "business_types",
-            f"未知的业务类型：{', '.join(unknown)}",
-            f"unknown business types: {', '.join(unknown)}",
-        )
-    value = sorted(set(keys))
+    value = business_types_value(keys)
     return _record(session, institution_id, fi_code, "business_types", value, actor, [])
 
 
 def upload_hours(
-    session: Session, institution_id: int, fi_code: str, hours: OpeningHours, *, actor: str
+    session: Session,
+    institution_id: int,
+    fi_code: str,
+    *,
+    text: str | None,
+    structured: dict[str, Any] | None,
+    actor: str,
 ) -> UploadResult:
-    value = dict(hours.to_json())
+    value = hours_value(text, structured)
     return _record(session, institution_id, fi_code, "hours", value, actor, [])
 
 
 def upload_phone(
     session: Session, institution_id: int, fi_code: str, phone: str, *, actor: str
 ) -> UploadResult:
-    normalised = normalise_phone(phone)
-    if normalised is None:
-        raise UploadRefused(
-            "phone",
-            "电话号码格式不对：固定电话需带区号（如 025-84571234），手机为 11 位",
-            "phone must be landlines with area code or mobile numbers, separated by ;",
-        )
-    return _record(session, institution_id, fi_code, "phone", normalised, actor, [])
+    return _record(session, institution_id, fi_code, "phone", phone_value(phone), actor, [])

@@ -45,6 +45,10 @@ def register(api: Api) -> None:
     from backend.pro_api.accounts import blp as accounts_blp
     from backend.pro_api.audit_log import blp as audit_blp
     from backend.pro_api.auth import blp as auth_blp
+    from backend.pro_api.error_reports import blp as error_reports_blp
+    from backend.pro_api.reviews import blp as reviews_blp
+    from backend.pro_api.tasks import blp as tasks_blp
+    from backend.pro_api.updates import blp as updates_blp
 
     api.spec.components.security_scheme(
         "proToken",
@@ -54,7 +58,15 @@ def register(api: Api) -> None:
             "description": "the token of POST /api/pro/v1/auth/login (expires, revocable)",
         },
     )
-    for blp in (auth_blp, accounts_blp, audit_blp):
+    for blp in (
+        auth_blp,
+        accounts_blp,
+        audit_blp,
+        updates_blp,
+        tasks_blp,
+        reviews_blp,
+        error_reports_blp,
+    ):
         api.register_blueprint(blp, url_prefix=PREFIX)
 
 
