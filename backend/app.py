@@ -16,6 +16,7 @@ from backend import pro_api
 from backend.api import Api, Request
 from backend.config import Config
 from backend.extensions import init_database
+from backend.input_guard import init_input_guard
 from backend.logging_setup import configure_logging, init_request_ids
 
 
@@ -47,6 +48,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions["branchfinder.config"] = config
 
     init_request_ids(app)
+    init_input_guard(app)
     init_database(app, config)
     init_staff_services(app, config)
 
