@@ -4,6 +4,7 @@ tokens, jurisdiction on every account endpoint, the audit log, the bootstrap com
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -751,13 +752,13 @@ def test_openapi_documents_every_pro_route_with_security(app: Flask, client: Fla
         if method != "parameters"
     }
     routed = {
-        (method, rule.rule.replace("<int:account_id>", "{account_id}"))
+        (method, re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule))
         for rule in app.url_map.iter_rules()
         if rule.rule.startswith(API)
         for method in rule.methods or ()
         if method not in ("HEAD", "OPTIONS")
     }
-    assert documented == routed and len(routed) == 11
+    assert documented == routed and len(routed) >= 11
     for method, path in documented:
         operation = spec["paths"][path][method.lower()]
         assert operation.get("summary") or operation.get("description"), path
