@@ -8,8 +8,9 @@ message by looking its pieces up here, so everything it can recognise lives in o
 - **Legal entities** are built from records the caller passes in (in production the
   registry's head offices; in tests the demo catalogue), never from a list in code, because
   the registry is the truth about which institutions exist. What code does know is how
-  people *call* them: `CONVENTIONS` gives the usual abbreviations (工行, ICBC, gonghang, gh)
-  keyed by the legal name without its company form, and every name also yields aliases by
+  people *call* them: `CONVENTIONS` (in `registry.entity_names`, shared with the registry
+  search) gives the usual abbreviations (工行, ICBC, gonghang, gh) keyed by the legal name
+  without its company form, and every name also yields aliases by
   rule (中国工商银行 → 工商银行, 江苏紫金农村商业银行 → 紫金农商行 ...) and their pinyin.
 - **Places** are Jiangsu's prefectures and county-level units from `registry.regions`, with
   and without their suffix (鼓楼区/鼓楼); an ambiguous name keeps every code.
@@ -38,6 +39,8 @@ from rapidfuzz import fuzz, process
 
 from registry import regions
 from registry.business_types import BUSINESS_TYPES
+from registry.entity_names import CONTRACTIONS, CONVENTIONS, ENGLISH_NAMES, Convention
+from registry.entity_names import stem as name_stem
 
 __all__ = [
     "CONVENTIONS",
@@ -86,15 +89,6 @@ class EntityRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class Convention:
-    """How people call one legal entity: keyed by its name without the company form."""
-
-    stem: str
-    aliases: tuple[str, ...]  # Chinese and English; pinyin of the Chinese ones is derived
-    initials: tuple[str, ...] = ()  # typed pinyin initials worth recognising (gh, jh)
-
-
-@dataclass(frozen=True, slots=True)
 class TypoMatch:
     """A stretch of unknown text that reads like an alias: 建航 → 建行."""
 
@@ -113,105 +107,6 @@ def _w(text: str) -> tuple[str, ...]:
 
 # --- legal entities ---------------------------------------------------------------------------
 
-# Company-form suffixes removed to get the name people use (the stem).
-_LEGAL_FORMS = ("股份有限公司", "有限责任公司", "有限公司")
-
-# Conventional names. A stem of the registry's names selects the entry, so an entity missing
-# here still gets its derived aliases, and an entry without a registry record adds nothing.
-CONVENTIONS: tuple[Convention, ...] = (
-    Convention(
-        "中国工商银行",
-        ("工行", "工商银行", "中国工商", "工商", "ICBC", "gonghang", "gongshang"),
-        ("gh", "gsyh"),
-    ),
-    Convention(
-        "中国农业银行",
-        ("农行", "农业银行", "中国农业", "ABC", "nonghang", "nongye"),
-        ("nh", "nyyh"),
-    ),
-    Convention("中国银行", ("中行", "中国银行", "BOC", "zhonghang"), ("zh", "zgyh")),
-    Convention(
-        "中国建设银行",
-        ("建行", "建设银行", "中国建设", "CCB", "jianhang", "jianshe"),
-        ("jh", "jsyh"),
-    ),
-    Convention("交通银行", ("交行", "交通银行", "BOCOM", "BCM", "jiaohang"), ("jtyh",)),
-    Convention(
-        "中国邮政储蓄银行",
-        ("邮储", "邮储银行", "邮政", "邮政储蓄", "邮政银行", "邮局", "PSBC", "youchu", "youzheng"),
-        ("yc", "yzcx", "yzyh"),
-    ),
-    Convention(
-        "招商银行", ("招行", "招商", "招商银行", "CMB", "zhaohang", "zhaoshang"), ("zh", "zsyh")
-    ),
-    Convention("上海浦东发展银行", ("浦发", "浦发银行", "SPDB", "pufa"), ("pfyh",)),
-    Convention("中信银行", ("中信", "中信银行", "CITIC", "CNCB", "zhongxin"), ("zxyh",)),
-    Convention("中国光大银行", ("光大", "光大银行", "CEB", "guangda"), ("gdyh",)),
-    Convention("中国民生银行", ("民生", "民生银行", "CMBC", "minsheng"), ("msyh",)),
-    Convention("兴业银行", ("兴业", "兴业银行", "CIB", "xingye"), ("xyyh",)),
-    Convention("平安银行", ("平安", "平安银行", "PAB", "pingan"), ("payh",)),
-    Convention("华夏银行", ("华夏", "华夏银行", "HXB", "huaxia"), ("hxyh",)),
-    Convention("广发银行", ("广发", "广发银行", "CGB", "guangfa"), ("gfyh",)),
-    Convention("浙商银行", ("浙商", "浙商银行", "CZB", "zheshang"), ("zsyh",)),
-    Convention("恒丰银行", ("恒丰", "恒丰银行", "hengfeng"), ("hfyh",)),
-    Convention("渤海银行", ("渤海银行", "CBHB"), ("bhyh",)),
-    Convention("江苏银行", ("江苏银行", "苏银", "苏行", "JSB", "JSBC"), ("jsyh",)),
-    Convention("南京银行", ("南京银行", "南银", "宁行", "NJCB", "BONJ"), ("njyh",)),
-    Convention("苏州银行", ("苏州银行", "BOSZ"), ("szyh",)),
-    Convention("上海银行", ("上海银行", "BOSC"), ("shyh",)),
-    Convention("北京银行", ("北京银行", "BOB"), ("bjyh",)),
-    Convention("宁波银行", ("宁波银行", "NBCB"), ("nbyh",)),
-    Convention("杭州银行", ("杭州银行", "杭银"), ("hzyh",)),
-    Convention("江苏长江商业银行", ("长江商业银行", "长江银行"), ()),
-    Convention(
-        "中国人民财产保险", ("人保", "人保财险", "人保产险", "中国人保", "PICC", "renbao"), ()
-    ),
-    Convention("中国人寿保险", ("国寿", "中国人寿", "人寿", "guoshou"), ()),
-    Convention("中国平安财产保险", ("平安产险", "平安财险", "平安车险", "平安保险"), ()),
-    Convention("中国平安人寿保险", ("平安人寿", "平安寿险", "平安保险"), ()),
-    Convention("中国太平洋财产保险", ("太保", "太保产险", "太平洋产险", "太平洋保险", "CPIC"), ()),
-    Convention("中国太平洋人寿保险", ("太保", "太保寿险", "太平洋人寿", "太平洋保险"), ()),
-    Convention("新华人寿保险", ("新华保险", "新华人寿", "NCI"), ()),
-    Convention("泰康人寿保险", ("泰康", "泰康人寿", "泰康保险"), ()),
-    Convention("紫金财产保险", ("紫金保险", "紫金财险"), ()),
-    Convention("利安人寿保险", ("利安人寿", "利安保险"), ()),
-    Convention("华泰证券", ("华泰", "华泰证券", "HTSC"), ()),
-    Convention("东吴证券", ("东吴证券",), ()),
-    Convention("南京证券", ("南京证券", "南证"), ()),
-    Convention("中信证券", ("中信证券", "CITICS"), ()),
-    Convention("国泰海通证券", ("国泰海通", "国泰君安", "国君", "GTJA", "GTHT"), ()),
-    Convention("国泰君安证券", ("国泰君安", "国泰海通", "国君", "GTJA", "GTHT"), ()),
-    Convention("招商证券", ("招商证券", "招证"), ()),
-    Convention("广发证券", ("广发证券",), ()),
-)
-
-# Official English names, typed by foreign visitors; matched without spaces or case.
-_ENGLISH_NAMES: dict[str, tuple[str, ...]] = {
-    "中国工商银行": ("Industrial and Commercial Bank of China",),
-    "中国农业银行": ("Agricultural Bank of China",),
-    "中国银行": ("Bank of China",),
-    "中国建设银行": ("China Construction Bank",),
-    "交通银行": ("Bank of Communications",),
-    "中国邮政储蓄银行": ("Postal Savings Bank of China", "China Post"),
-    "招商银行": ("China Merchants Bank",),
-    "上海浦东发展银行": ("Shanghai Pudong Development Bank",),
-    "中信银行": ("China CITIC Bank", "CITIC Bank"),
-    "中国光大银行": ("China Everbright Bank", "Everbright"),
-    "中国民生银行": ("China Minsheng Bank", "Minsheng Bank"),
-    "兴业银行": ("Industrial Bank",),
-    "平安银行": ("Ping An Bank",),
-    "华夏银行": ("Hua Xia Bank", "Huaxia Bank"),
-    "广发银行": ("China Guangfa Bank",),
-    "江苏银行": ("Bank of Jiangsu",),
-    "南京银行": ("Bank of Nanjing",),
-    "苏州银行": ("Bank of Suzhou",),
-    "上海银行": ("Bank of Shanghai",),
-    "北京银行": ("Bank of Beijing",),
-    "宁波银行": ("Bank of Ningbo",),
-    "中国人寿保险": ("China Life",),
-    "中国平安财产保险": ("Ping An Insurance",),
-    "中国平安人寿保险": ("Ping An Insurance", "Ping An Life"),
-}
 
 # Groups named by one word: every entity whose name holds a marker. 农商行 means every rural
 # commercial bank; Jiangsu people still call them 信用社 / 农信社 from before the reform.
@@ -561,20 +456,13 @@ def _static() -> _Static:
 # --- the lexicon ------------------------------------------------------------------------------
 
 
-def _stem(name: str) -> str:
-    for form in _LEGAL_FORMS:
-        if name.endswith(form) and len(name) > len(form):
-            return name[: -len(form)]
-    return name
-
-
 def _brand_aliases(record: EntityRecord) -> set[str]:
     """常熟银行 and CSRCB for 江苏常熟农村商业银行: how rural banks brand themselves.
 
     Only taken when no other entity has the name: 苏州银行 is a city commercial bank, not
     江苏苏州农村商业银行.
     """
-    stem = _stem(record.name).removeprefix("江苏省").removeprefix("江苏")
+    stem = name_stem(record.name).removeprefix("江苏省").removeprefix("江苏")
     head = stem.removesuffix("农村商业银行")
     if head == stem or len(head) < 2:
         return set()
@@ -584,7 +472,7 @@ def _brand_aliases(record: EntityRecord) -> set[str]:
 
 def _derived_aliases(record: EntityRecord) -> set[str]:
     """Names people use, by rule: without the company form, 中国 or 江苏, and contracted."""
-    stem = _stem(record.name)
+    stem = name_stem(record.name)
     names = {record.name, stem}
     if record.short_name:
         names.add(record.short_name.strip())
@@ -592,11 +480,7 @@ def _derived_aliases(record: EntityRecord) -> set[str]:
         if stem.startswith(prefix) and len(stem) - len(prefix) >= 4:
             names.add(stem[len(prefix) :])
     for name in list(names):
-        for long, shorts in (
-            ("农村商业银行", ("农商银行", "农商行", "农商")),
-            ("财产保险", ("财险", "产险")),
-            ("人寿保险", ("人寿", "寿险")),
-        ):
+        for long, shorts in CONTRACTIONS:
             head = name.removesuffix(long)
             if head != name and len(head) >= 2:
                 names.update(head + short for short in shorts)
@@ -660,9 +544,9 @@ class Lexicon:
 
         conventions = {c.stem: c for c in CONVENTIONS}
         for code, record in self.entities.items():
-            convention = conventions.get(_stem(record.name))
+            convention = conventions.get(name_stem(record.name))
             if convention is not None:
-                for alias in convention.aliases + _ENGLISH_NAMES.get(convention.stem, ()):
+                for alias in convention.aliases + ENGLISH_NAMES.get(convention.stem, ()):
                     add_alias(alias, code, explicit=True)
                 for initials in convention.initials:
                     _add(table, initials, Meaning("entity", code))
@@ -692,7 +576,7 @@ class Lexicon:
         self._typo_index: dict[tuple[str, int], list[_TypoEntry]] = {}
         place_words = {e.name for es in static.place_typos.values() for e in es}
         for alias, codes in aliases.items():
-            contraction = all(alias not in _stem(self.entities[c].name) for c in codes)
+            contraction = all(alias not in name_stem(self.entities[c].name) for c in codes)
             if not _typo_eligible(alias, contraction):
                 continue
             syllables = _syllables(alias)

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.formats import ColumnSpec, FileProblem, OpenedFile, open_submission
-from registry.receipts import receipt_document, store_issues, summarise
+from registry.receipts import attribute_issues, receipt_document, store_issues, summarise
 from registry.rules import Issue, issue
 
 Outcome = Literal["accepted", "partial", "rejected"]
@@ -137,9 +137,16 @@ def new_batch(
 
 
 def finish(
-    session: Session, result: ImportResult, rows_read: int, accepted: int, counts: dict[str, int]
+    session: Session,
+    result: ImportResult,
+    rows_read: int,
+    accepted: int,
+    counts: dict[str, int],
+    *,
+    stage: str | None = None,
 ) -> None:
-    """Fill in the summary and, when a batch was written, store it with its receipt lines."""
+    """Fill in the summary and, when a batch was written, store it with its receipt lines
+    (filed under the jurisdiction of their rows: `stage` names the staged submission)."""
     result.summary = summarise(rows_read, accepted, result.issues, counts, result.outcome)
     if result.batch_id is None:
         return
@@ -155,3 +162,4 @@ def finish(
         },
     )
     store_issues(session, result.batch_id, result.issues)
+    attribute_issues(session, result.batch_id, stage=stage)

@@ -181,6 +181,7 @@ def import_registry(
     opened, result = begin(path, REGISTRY_COLUMNS)
     issues = result.issues
     seen_problems = len(opened.problems)
+    staged = not file_rejected(issues)  # the rows go to the stage table (either pass below)
     check_options = CheckOptions(
         allow_reactivation=options.allow_reactivation,
         jurisdiction=options.jurisdiction,
@@ -234,7 +235,7 @@ def import_registry(
             if counts["inserted"] or counts["updated"] or counts["revoked_missing"]:
                 refresh_grid(session)  # statuses may have changed what the map shows
                 refresh_name_words(session)
-    finish(session, result, rows_read, accepted, counts)
+    finish(session, result, rows_read, accepted, counts, stage=STAGE_TABLE if staged else None)
     return result
 
 

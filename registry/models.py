@@ -91,6 +91,12 @@ class ImportIssue(Base):
     value: Mapped[str | None] = mapped_column(Text)
     message_zh: Mapped[str] = mapped_column(Text)
     message_en: Mapped[str] = mapped_column(Text)
+    # Whose jurisdiction the line belongs to: the region and legal entity its row declared
+    # (when valid), else those of the stored record with its fi_code; NULL when neither is
+    # known (file and header problems). A batch is one province-wide file, and an office
+    # reads only the lines of its own area (registry.receipts.attribute_issues).
+    region_code: Mapped[str | None] = mapped_column(String(6))
+    legal_entity_code: Mapped[str | None] = mapped_column(String(14))
 
 
 class Institution(Base):

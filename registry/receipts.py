@@ -116,6 +116,45 @@ def store_issues(session: Session, batch_id: int, issues: list[Issue]) -> None:
     )
 
 
+_REGION_OK = "{0}.region_code ~ '^[0-9]{{6}}$'"
+_LEGAL_OK = "{0}.legal_entity_code ~ '^[A-Z][0-9]{{13}}$'"
+
+
+def attribute_issues(session: Session, batch_id: int, *, stage: str | None = None) -> None:
+    """Fill in the region and legal entity each receipt line of a batch belongs to.
+
+    A registry file is province-wide, while each PBoC office (and each institution) may
+    read only the lines of its own jurisdiction, so every line is filed when stored: under
+    the region and legal entity its row *declared* (from `stage`, by row number, when the
+    declared region code is well-formed: a rejected new record exists nowhere else), else
+    under those of the stored record with the line's fi_code (a profile row, a record
+    missing from a snapshot). Lines with neither (file and header problems) stay NULL:
+    only an office covering the whole batch reads them.
+    """
+    if stage is None:
+        region, legal, staged = "i.region_code", "i.legal_entity_code", ""
+    else:
+        declared = _REGION_OK.format("s")
+        region = f"CASE WHEN {declared} THEN s.region_code ELSE i.region_code END"
+        legal = (
+            f"CASE WHEN {declared} AND {_LEGAL_OK.format('s')} THEN s.legal_entity_code "
+            f"WHEN {declared} THEN NULL ELSE i.legal_entity_code END"
+        )
+        staged = f"LEFT JOIN {stage} s ON s.row_no = x.row_no"
+    session.execute(
+        text(
+            f"""UPDATE import_issue ii SET region_code = a.region_code,
+                   legal_entity_code = a.legal_entity_code
+            FROM (SELECT x.id, {region} AS region_code, {legal} AS legal_entity_code
+                  FROM import_issue x {staged}
+                  LEFT JOIN institution i ON i.fi_code = x.fi_code
+                  WHERE x.batch_id = :batch) a
+            WHERE ii.id = a.id AND a.region_code IS NOT NULL"""
+        ),
+        {"batch": batch_id},
+    )
+
+
 def load_receipt(session: Session, batch_id: int) -> dict[str, Any] | None:
     batch = session.execute(
         text("SELECT id, source_name, source_sha256, summary FROM import_batch WHERE id = :id"),

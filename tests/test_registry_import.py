@@ -302,14 +302,14 @@ def _fail_new_profiles(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _fail_finish(monkeypatch: pytest.MonkeyPatch) -> None:
-    def finish(*args: Any) -> None:
+    def finish(*args: Any, **kwargs: Any) -> None:
         raise Boom("the disk is full")
 
     monkeypatch.setattr(registry.importer, "finish", finish)
 
 
 def _interrupt_storing_the_receipt(monkeypatch: pytest.MonkeyPatch) -> None:
-    def store_issues(*args: Any) -> None:
+    def store_issues(*args: Any, **kwargs: Any) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(registry.batches, "store_issues", store_issues)

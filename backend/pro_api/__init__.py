@@ -46,6 +46,7 @@ def register(api: Api) -> None:
     from backend.pro_api.audit_log import blp as audit_blp
     from backend.pro_api.auth import blp as auth_blp
     from backend.pro_api.error_reports import blp as error_reports_blp
+    from backend.pro_api.registry_views import blp as registry_blp
     from backend.pro_api.reviews import blp as reviews_blp
     from backend.pro_api.tasks import blp as tasks_blp
     from backend.pro_api.updates import blp as updates_blp
@@ -62,6 +63,7 @@ def register(api: Api) -> None:
         auth_blp,
         accounts_blp,
         audit_blp,
+        registry_blp,
         updates_blp,
         tasks_blp,
         reviews_blp,
