@@ -173,13 +173,25 @@ def unauthorized(message: str) -> NoReturn:
 NOT_FOUND_MESSAGE = "没有这个{what}，或不在你的辖区内 / no such {what_en} in your jurisdiction"
 
 
+# The words of a 404 for each kind of target (the audit entry's target_kind).
+KIND_WORDS = {
+    "account": ("账户", "account"),
+    "institution": ("机构", "institution"),
+    "import_batch": ("批次", "batch"),
+    "change_event": ("变更记录", "change event"),
+    "upload_review": ("待审核上传", "held upload"),
+    "error_report": ("纠错", "error report"),
+    "photo": ("照片", "photo"),
+}
+
+
 def not_found(kind: str, target_id: str | int, *, action: str, account: Account) -> NoReturn:
     """404 for a target that does not exist *or* lies outside the caller's jurisdiction:
     the same answer and the same audit entry either way."""
-    what = {"account": ("账户", "account")}.get(kind, (kind, kind))
+    zh, en = KIND_WORDS.get(kind, (kind, kind))
     deny(
         404,
-        NOT_FOUND_MESSAGE.format(what=what[0], what_en=what[1]),
+        NOT_FOUND_MESSAGE.format(what=zh, what_en=en),
         action=action,
         account=account,
         reason="not_found_or_outside_jurisdiction",

@@ -18,20 +18,12 @@ from sqlalchemy import Select, select
 from backend.accounts import Account
 from backend.audit import Actor, Filed
 from backend.extensions import db_session
-from backend.pro_api import NOT_FOUND_MESSAGE, deny
+from backend.pro_api import deny, not_found
 from registry.codes import FI_CODE_RE
 from registry.models import Institution
 
 AnySelect = Select[*tuple[Any, ...]]  # a SELECT of any number of columns or entities
 Stmt = TypeVar("Stmt", bound=AnySelect)
-
-KIND_WORDS = {
-    "institution": ("机构", "institution"),
-    "change_event": ("变更记录", "change event"),
-    "upload_review": ("待审核上传", "held upload"),
-    "error_report": ("纠错", "error report"),
-    "photo": ("照片", "photo"),
-}
 
 
 def filed_for(institution: Institution) -> Filed:
@@ -41,16 +33,7 @@ def filed_for(institution: Institution) -> Filed:
 
 def missing(kind: str, target_id: str | int, *, action: str, account: Account) -> NoReturn:
     """404 for something that does not exist or lies outside the jurisdiction (audited)."""
-    zh, en = KIND_WORDS[kind]
-    deny(
-        404,
-        NOT_FOUND_MESSAGE.format(what=zh, what_en=en),
-        action=action,
-        account=account,
-        reason="not_found_or_outside_jurisdiction",
-        target_kind=kind,
-        target_id=target_id,
-    )
+    not_found(kind, target_id, action=action, account=account)
 
 
 def visible_institution(fi_code: str, *, account: Account, action: str) -> Institution:

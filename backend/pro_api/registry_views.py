@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, NoReturn, cast
+from typing import Any, cast
 
 from flask import Response
 from flask.views import MethodView
@@ -37,12 +37,12 @@ from sqlalchemy import Select
 from backend.accounts import Account
 from backend.extensions import db_session
 from backend.pro_api import (
-    NOT_FOUND_MESSAGE,
     PRO_SECURITY,
     audit,
     current_account,
     deny,
     filed_under,
+    not_found,
 )
 from backend.pro_api.exports import EXPORT_LIMIT, Column, export_doc, export_response
 from backend.pro_api.paging import keyset_page
@@ -121,21 +121,6 @@ def _refusals(*, filters: bool = False, not_found: str | None = None) -> Any:
 # --- the caller, its records, its filters -----------------------------------------------------
 
 
-def _absent(
-    kind: str, what: tuple[str, str], target: str | int, action: str, caller: Account
-) -> NoReturn:
-    """404 for a target that does not exist or lies outside the jurisdiction (audited alike)."""
-    deny(
-        404,
-        NOT_FOUND_MESSAGE.format(what=what[0], what_en=what[1]),
-        action=action,
-        account=caller,
-        reason="not_found_or_outside_jurisdiction",
-        target_kind=kind,
-        target_id=target,
-    )
-
-
 def _fi_code(raw: str) -> str:
     code = raw.strip().upper()
     if not FI_CODE_RE.match(code):
@@ -148,14 +133,14 @@ def _record(caller: Account, raw_code: str, action: str) -> Institution:
     code = _fi_code(raw_code)
     record = queries.find_institution(db_session(), caller.scope, code)
     if record is None:
-        _absent("institution", ("机构", "institution"), code, action, caller)
+        not_found("institution", code, action=action, account=caller)
     return record
 
 
 def _batch(caller: Account, batch_id: int, action: str) -> ImportBatch:
     batch = queries.find_batch(db_session(), caller.scope, batch_id)
     if batch is None:
-        _absent("import_batch", ("批次", "batch"), batch_id, action, caller)
+        not_found("import_batch", batch_id, action=action, account=caller)
     return batch
 
 
