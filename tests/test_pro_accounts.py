@@ -757,7 +757,7 @@ def test_openapi_documents_every_pro_route_with_security(app: Flask, client: Fla
         for method in rule.methods or ()
         if method not in ("HEAD", "OPTIONS")
     }
-    assert documented == routed and len(routed) == 11
+    assert documented == routed and len(routed) == 27  # 11 accounts + 16 quality/rollout
     for method, path in documented:
         operation = spec["paths"][path][method.lower()]
         assert operation.get("summary") or operation.get("description"), path

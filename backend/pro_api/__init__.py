@@ -45,6 +45,8 @@ def register(api: Api) -> None:
     from backend.pro_api.accounts import blp as accounts_blp
     from backend.pro_api.audit_log import blp as audit_blp
     from backend.pro_api.auth import blp as auth_blp
+    from backend.pro_api.quality import blp as quality_blp
+    from backend.pro_api.rollout import blp as rollout_blp
 
     api.spec.components.security_scheme(
         "proToken",
@@ -54,7 +56,7 @@ def register(api: Api) -> None:
             "description": "the token of POST /api/pro/v1/auth/login (expires, revocable)",
         },
     )
-    for blp in (auth_blp, accounts_blp, audit_blp):
+    for blp in (auth_blp, accounts_blp, audit_blp, quality_blp, rollout_blp):
         api.register_blueprint(blp, url_prefix=PREFIX)
 
 
