@@ -189,6 +189,20 @@ class FeedbackArgs(ma.Schema):
             "example": "C1010211000012",
         },
     )
+    employer_region_code = ma.fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Regexp(
+            r"^[0-9]{6}$", error="应为 6 位行政区划代码 / must be a 6-digit region code"
+        ),
+        metadata={
+            "title": "工作地区",
+            "description": "install registration only, optional: the current region code of "
+            "where you work (county, or city/province for staff of those levels), so the "
+            "install counts for that area's PBoC office",
+            "example": "320102",
+        },
+    )
 
 
 class FeedbackSchema(ma.Schema):
@@ -286,6 +300,7 @@ class FeedbackView(MethodView):
             "staff_name": "张三",
             "employer_name": "中国工商银行南京分行",
             "employer_fi_code": "C1010211000012",
+            "employer_region_code": "320102",
         },
     )
     @blp.response(201, FeedbackSchema, description="已收到 / stored")

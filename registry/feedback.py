@@ -9,7 +9,10 @@ Why these rules:
   it (`status`, `resolution_reason`, `resolved_by`, `resolved_at`,
   `resolution_event_id`; see `ErrorReport`).
 - Install registrations are counted per legal entity for the rollout's ranking
-  (DOMAIN.md §1, §6), so an employer code, when given, must be a legal entity.
+  (DOMAIN.md §1, §6), so an employer code, when given, must be a legal entity;
+  and per PBoC office (`registry.rollout`), so the region the registrant works
+  in (`employer_region_code`: a current county, city or province code) is kept
+  when given: a legal entity alone says nothing about which office's area.
 - The client is known only by a keyed hash (`client_key_hash`): enough to spot
   one client flooding reports, never the raw IP or openid. A CHECK constraint
   makes storing anything but a sha256 hex digest impossible.
@@ -45,6 +48,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from geo.coords import COORD_SYSTEMS, CoordinateError, convert, in_china, parse_coord_system
 from geo.coords import validate_point as validate_coords
+from registry import regions
 from registry.base import Base
 from registry.models import Institution
 
@@ -173,6 +177,11 @@ class Feedback(Base):
             "kind = 'install_registration' OR employer_fi_code IS NULL",
             name="employer_code_only_for_registration",
         ),
+        CheckConstraint(
+            "employer_region_code IS NULL OR (kind = 'install_registration' "
+            "AND employer_region_code ~ '^[0-9]{6}$')",
+            name="employer_region_code",
+        ),
         CheckConstraint("client_key_hash ~ '^[0-9a-f]{64}$'", name="client_key_hash_format"),
         Index("ix_feedback_kind_created_at", "kind", "created_at"),
     )
@@ -186,6 +195,8 @@ class Feedback(Base):
     employer_fi_code: Mapped[str | None] = mapped_column(
         ForeignKey("institution.fi_code"), index=True
     )
+    # Where the registrant works (migration 0013): the PBoC office the install counts for.
+    employer_region_code: Mapped[str | None] = mapped_column(String(6))
     client_key_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -294,6 +305,7 @@ def submit_feedback(
     staff_name: str | None = None,
     employer_name: str | None = None,
     employer_fi_code: str | None = None,
+    employer_region_code: str | None = None,
     client_key: str,
 ) -> Feedback:
     """Store feedback or an install registration; the caller commits."""
@@ -312,11 +324,13 @@ def submit_feedback(
         employer_name, "employer_name", "工作单位", MAX_EMPLOYER_NAME, required=registration
     )
     code = _text(employer_fi_code, "employer_fi_code", "单位机构编码", 14)
+    region = _text(employer_region_code, "employer_region_code", "工作地区代码", 6)
     if not registration:
         for field, value in (
             ("staff_name", name),
             ("employer_name", employer),
             ("employer_fi_code", code),
+            ("employer_region_code", region),
         ):
             if value is not None:
                 raise FeedbackError(
@@ -327,6 +341,8 @@ def submit_feedback(
     if code is not None:
         code = code.upper()
         _check_legal_entity(session, code)
+    if region is not None:
+        _check_work_region(region)
     item = Feedback(
         kind=kind,
         text=body,
@@ -334,6 +350,7 @@ def submit_feedback(
         staff_name=name,
         employer_name=employer,
         employer_fi_code=code,
+        employer_region_code=region,
         client_key_hash=client_key,
     )
     session.add(item)
@@ -357,6 +374,17 @@ def _check_legal_entity(session: Session, code: str) -> None:
             "employer_fi_code",
             f"{code} 不是在册的法人机构，请填写法人机构编码（{row.legal_entity_code}）",
             f"{code} is not an active legal entity; use {row.legal_entity_code}",
+        )
+
+
+def _check_work_region(code: str) -> None:
+    """A current region a PBoC office covers: a county, a city or a province, not 市辖区."""
+    region = regions.get(code)
+    if region is None or not region.is_current or region.is_placeholder:
+        raise FeedbackError(
+            "employer_region_code",
+            f"{code} 不是现行的行政区划代码，请填写工作地所在区县（如 320102）",
+            f"{code} is not a current region code; give the county you work in (e.g. 320102)",
         )
 
 

@@ -46,8 +46,10 @@ def register(api: Api) -> None:
     from backend.pro_api.audit_log import blp as audit_blp
     from backend.pro_api.auth import blp as auth_blp
     from backend.pro_api.error_reports import blp as error_reports_blp
+    from backend.pro_api.quality import blp as quality_blp
     from backend.pro_api.registry_views import blp as registry_blp
     from backend.pro_api.reviews import blp as reviews_blp
+    from backend.pro_api.rollout import blp as rollout_blp
     from backend.pro_api.tasks import blp as tasks_blp
     from backend.pro_api.updates import blp as updates_blp
 
@@ -68,6 +70,8 @@ def register(api: Api) -> None:
         tasks_blp,
         reviews_blp,
         error_reports_blp,
+        quality_blp,
+        rollout_blp,
     ):
         api.register_blueprint(blp, url_prefix=PREFIX)
 
