@@ -22,8 +22,10 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -32,7 +34,7 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from registry import name_search, staff
+from registry import holiday_calendar, name_search, staff
 from registry.importer import ImportOptions, import_registry
 from registry.outlet_photos import OutletPhoto
 from registry.profile_changes import change_group
@@ -702,6 +704,22 @@ def test_batch_summary_only_for_covering_accounts(world: World) -> None:
     assert suzhou["covers_whole_batch"] is True and suzhou["summary"]["rows_read"] == 3
     listed = world.ok(world.nanjing, "/batches")["items"]
     assert next(x for x in listed if x["id"] == update)["summary"] is None
+
+
+def test_a_receipt_with_errors_says_when_corrections_are_due(world: World) -> None:
+    update = world.ok(world.nanjing, f"/batches/{world.batches['update']}")
+    [(finished,)] = sql(
+        world.app, "SELECT finished_at FROM import_batch WHERE id = :id", id=update["id"]
+    )
+    # five working days on the official calendar, from the receipt's date in Shanghai
+    day, left = finished.astimezone(ZoneInfo("Asia/Shanghai")).date(), 5
+    while left:
+        day += timedelta(days=1)
+        left -= holiday_calendar.is_working_day(day)
+    assert update["correction_due"] == day.isoformat()
+    listed = {b["id"]: b for b in world.ok(world.nanjing, "/batches")["items"]}
+    assert listed[update["id"]]["correction_due"] == day.isoformat()
+    assert world.ok(world.ccb_admin, f"/batches/{world.batches['seed']}")["correction_due"] is None
 
 
 def test_receipt_lines_are_filed_under_their_rows_jurisdiction(world: World) -> None:

@@ -331,6 +331,13 @@ class BatchSchema(ma.Schema):
     in_jurisdiction = ma.fields.Nested(
         LineCountSchema, metadata={"description": "receipt lines you may read"}
     )
+    correction_due = ma.fields.Date(
+        allow_none=True,
+        metadata={
+            "description": "corrections due (5 working days after the receipt, official "
+            "holidays and swapped working days counted); null without errors of yours"
+        },
+    )
 
 
 class BatchPageSchema(PageSchema):
@@ -485,6 +492,7 @@ BATCH_COLUMNS = (
     Column("declared_jurisdiction", "声明辖区 / declared jurisdiction"),
     Column("errors", "辖区内错误 / errors in jurisdiction"),
     Column("warnings", "辖区内警告 / warnings in jurisdiction"),
+    Column("correction_due", "整改期限 / corrections due"),
 )
 
 ISSUE_COLUMNS = (

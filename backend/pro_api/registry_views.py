@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, cast
 
 from flask import Response
@@ -83,6 +83,7 @@ from registry.hours import format_hours
 from registry.models import ChangeEvent, ImportBatch, ImportIssue, Institution
 from registry.name_search import NameQuery, match_kind, read_query
 from registry.opening import parse_stored
+from registry.rollout import YearNotCovered, correction_deadline
 
 blp = Blueprint(
     "pro_registry",
@@ -486,7 +487,19 @@ def _batch_view(
         "covers_whole_batch": covered,
         "summary": batch.summary if covered else None,
         "in_jurisdiction": {"errors": counts.errors, "warnings": counts.warnings},
+        "correction_due": _correction_due(batch, counts),
     }
+
+
+def _correction_due(batch: ImportBatch, counts: queries.LineCounts) -> date | None:
+    """The last day to correct this receipt's errors (5 working days, holiday calendar);
+    None when there is nothing to correct, the batch is running, or the year is not covered."""
+    if batch.finished_at is None or not counts.errors:
+        return None
+    try:
+        return correction_deadline(batch.finished_at).due
+    except YearNotCovered:
+        return None
 
 
 def _batch_rows(caller: Account, batches: list[ImportBatch]) -> list[dict[str, Any]]:
