@@ -19,7 +19,8 @@ how much of a message is SQL, which messages dominate the p95, and shows EXPLAIN
 BUFFERS) of the slowest statements behind them, with their parameters.
 
 Databases: `branchfinder_bench_geo_<N>`, shared with bench/geo_search.py (generated and
-loaded once, kept for later runs).
+loaded once, kept for later runs); `--database-prefix` names others, e.g. copies made with
+`CREATE DATABASE branchfinder_bench_bot_200000 TEMPLATE branchfinder_bench_geo_200000`.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from registry.regions import jiangsu_places
 GOAL_P95_MS = 50.0
 GOAL_OUTLETS = 1_000_000
 MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+DATABASE_PREFIX = "branchfinder_bench_geo_"
 SLOWEST = 12  # messages listed
 PLANS = 5  # statement shapes explained (their slowest run), at the largest size
 PLAN_LINES = 45
@@ -327,8 +329,10 @@ class SizeResult:
     engine: Engine
 
 
-def measure(outlets: int, batch: list[Message], warmup: int, baseline_every: int) -> SizeResult:
-    url = bench_database(outlets)
+def measure(
+    outlets: int, batch: list[Message], warmup: int, baseline_every: int, prefix: str
+) -> SizeResult:
+    url = bench_database(outlets, prefix)
     engine = make_engine(url)
     log = SqlLog(engine)
     bot = BotEngine("bench-latency")
@@ -341,6 +345,7 @@ def measure(outlets: int, batch: list[Message], warmup: int, baseline_every: int
     run_messages(engine, log, bot, batch[::step], "warm")
     print(f"{outlets:,}: timing {len(batch)} messages", file=sys.stderr)
     timings = run_messages(engine, log, bot, batch, "timed")
+    log.current = []  # the statements below belong to no message
     with engine.connect() as conn:
         names = list(conn.execute(text("SELECT name FROM institution")).scalars())
     texts = [m.text for m in batch[::baseline_every] if m.text]
@@ -413,10 +418,13 @@ def shape_of(statement: str) -> str:
         for needle, label in (
             ("<->", "near"),
             ("legal_entity_code in", "entities"),
+            ("legal_entity_code = any", "entities"),
             ("category in", "category"),
             ("region_code like", "region"),
             ("business_types @>", "business"),
             ("ilike", "text"),
+            ("text_bigrams", "words"),
+            ("name_stem", "named"),
         )
         if needle in s
     ]
@@ -474,12 +482,17 @@ def main() -> None:
     parser.add_argument(
         "--baseline-queries", type=int, default=50, help="texts timed for the baseline"
     )
+    parser.add_argument(
+        "--database-prefix",
+        default=DATABASE_PREFIX,
+        help="databases are <prefix><outlets>, e.g. a copy made with CREATE DATABASE … TEMPLATE",
+    )
     args = parser.parse_args()
 
     batch = messages()
     texts = sum(1 for m in batch if m.text)
     every = max(1, texts // max(args.baseline_queries, 1))
-    results = [measure(n, batch, args.warmup, every) for n in args.outlets]
+    results = [measure(n, batch, args.warmup, every, args.database_prefix) for n in args.outlets]
     rows: list[tuple[str, str]] = []
     for result in results:
         rows += summary_rows(result)

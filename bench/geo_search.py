@@ -48,8 +48,9 @@ ROOT = Path(__file__).resolve().parent.parent
 JIANGSU = BBox(30.7, 116.3, 35.2, 121.9)
 
 
-def bench_database(outlets: int) -> str:
-    url = make_url(normalise_url(server_url())).set(database=f"branchfinder_bench_geo_{outlets}")
+def bench_database(outlets: int, prefix: str = "branchfinder_bench_geo_") -> str:
+    """The benchmark database `<prefix><outlets>`, migrated to head, loaded once, analysed."""
+    url = make_url(normalise_url(server_url())).set(database=f"{prefix}{outlets}")
     rendered = url.render_as_string(hide_password=False)
     create_database(rendered)
     upgrade(rendered)

@@ -35,6 +35,8 @@ from sqlalchemy import (
     String,
     Text,
     func,
+    literal_column,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -131,6 +133,23 @@ class Institution(Base):
             "short_name",
             postgresql_using="gin",
             postgresql_ops={"short_name": "gin_trgm_ops"},
+        ),
+        # Words in names and addresses (geo.search, Filters.words): GIN indexes of the
+        # character bigrams, see migration 0013.
+        Index("ix_institution_name_bigrams", text("text_bigrams(name)"), postgresql_using="gin"),
+        Index(
+            "ix_institution_address_bigrams", text("text_bigrams(address)"), postgresql_using="gin"
+        ),
+        Index(
+            "ix_institution_short_name_bigrams",
+            text("text_bigrams(short_name)"),
+            postgresql_using="gin",
+        ),
+        # Names ending with a word (新街口支行 for 新街口), as a prefix of the reversed stem.
+        Index(
+            "ix_institution_name_stem_reversed",
+            literal_column("reverse(name_stem(name))").label("stem_reversed"),
+            postgresql_ops={"stem_reversed": "text_pattern_ops"},
         ),
         # A legal entity's outlets in fi_code order (the bot lists them so); migration 0010.
         Index("ix_institution_legal_entity_code_fi_code", "legal_entity_code", "fi_code"),

@@ -142,6 +142,53 @@ def test_a_named_branch_beats_a_nearer_outlet_on_that_street(
     assert answer.results[0].name == name
 
 
+def test_a_landmark_without_a_position_lists_the_branch_named_after_it_first(
+    bot: BotEngine, session: Session
+) -> None:
+    name = session.execute(
+        text(
+            "SELECT name FROM institution WHERE legal_entity_code = :le AND status = 'active' "
+            "AND name LIKE '%南京%支行' ORDER BY fi_code LIMIT 1"
+        ),
+        {"le": ICBC},
+    ).scalar_one()
+    branch = name.split("南京", 1)[1].removesuffix("支行")
+    answer = say(bot, session, f"{branch}的工行")
+    assert answer.results[0].name.endswith(f"{branch}支行")
+    assert all(branch in r.name or branch in (r.address or "") for r in answer.results)
+
+
+def test_a_county_without_a_position_lists_outlets_nearest_its_centre(
+    bot: BotEngine, session: Session
+) -> None:
+    from registry import regions
+
+    code = session.execute(
+        text(
+            "SELECT i.region_code FROM institution i JOIN outlet_profile o "
+            "ON o.institution_id = i.id WHERE i.status = 'active' AND o.position IS NOT NULL "
+            "AND i.region_code LIKE '3201%' AND i.region_code <> '320100' "
+            "GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
+        )
+    ).scalar_one()
+    place = regions.place(code)
+    assert place is not None
+    answer = say(bot, session, f"{place.name}的银行")
+    assert answer.results and all(r.distance_m is None for r in answer.results)
+    rows = session.execute(
+        text(
+            "SELECT i.fi_code, ST_Y(o.position::geometry), ST_X(o.position::geometry) "
+            "FROM institution i JOIN outlet_profile o ON o.institution_id = i.id "
+            "WHERE i.region_code = :code AND i.status = 'active' AND i.category = 'bank' "
+            "AND o.position IS NOT NULL"
+        ),
+        {"code": code},
+    ).all()
+    nearest = sorted((distance_m(place.lat, place.lng, lat, lng), c) for c, lat, lng in rows)
+    got = [r.fi_code for r in answer.results]
+    assert got == [c for _, c in nearest[: len(got)]]
+
+
 def test_open_now_lists_only_open_outlets(bot: BotEngine, session: Session) -> None:
     saturday = datetime(2026, 11, 21, 10, 0, tzinfo=SHANGHAI)  # some banks open, some not
     everyone = say(bot, session, "附近的银行", location=XINJIEKOU, at=saturday, user="x")

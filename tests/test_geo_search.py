@@ -7,6 +7,7 @@ a wrong index, operator or filter shows up as a different set or order.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +28,7 @@ from geo.search import (
     by_fi_codes,
     count,
     search,
+    statement,
 )
 from registry.importer import import_registry
 from registry.profile_import import import_profiles
@@ -230,6 +232,98 @@ def test_text_search_ranks_exact_then_prefix_then_contains(session: Session) -> 
     assert name in [h.name for h in fuzzy]
     wildcard = search(session, SearchQuery(filters=Filters(text="%"), limit=5))
     assert wildcard == []  # a % in the text is a character, not a wildcard
+
+
+def _texts(session: Session) -> list[dict[str, Any]]:
+    """fi_code, names, address and business types of every visible outlet."""
+    rows = session.execute(
+        text(
+            "SELECT i.fi_code, i.name, i.short_name, i.address, o.business_types, "
+            "ST_Y(o.position::geometry) AS lat, ST_X(o.position::geometry) AS lng "
+            "FROM institution i JOIN outlet_profile o ON o.institution_id = i.id "
+            "WHERE i.status = 'active' AND o.position IS NOT NULL"
+        )
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def _has(row: dict[str, Any], word: str) -> bool:
+    fields = (row["name"], row["address"], row["short_name"])
+    return any(word.lower() in (f or "").lower() for f in fields)
+
+
+_UNIT = re.compile(r"(支行|分行|营业部|支公司|分公司|分理处|营业所|储蓄所)$")
+
+
+def _words_reference(rows: list[dict[str, Any]], word: str) -> list[str]:
+    """Names after the word (新街口支行) first, then other names containing it, then
+    addresses; shorter names first; fi_code."""
+
+    def tier(row: dict[str, Any]) -> int:
+        if _UNIT.sub("", row["name"]).endswith(word):
+            return 0
+        return 1 if word.lower() in row["name"].lower() else 2
+
+    found = [r for r in rows if _has(r, word)]
+    found.sort(key=lambda r: (tier(r), len(r["name"]), r["fi_code"]))
+    return [r["fi_code"] for r in found]
+
+
+def test_words_find_exactly_the_names_and_addresses_containing_them(session: Session) -> None:
+    rows = _texts(session)
+    name = min((r for r in rows if r["name"].endswith("支行")), key=lambda r: r["fi_code"])["name"]
+    place = name[-6:-2]  # the branch's place words, 4 characters
+    road = next(r["address"] for r in rows if r["address"])[6:9]  # from an address
+    words = [place, place[:2], place[1:], road, place[0], "atm", "ATM", "月球路", "50%"]
+    for word in words:
+        want = _words_reference(rows, word)
+        hits = search(session, SearchQuery(filters=Filters(words=(word,)), limit=100))
+        assert [h.fi_code for h in hits] == want[:100], word
+        assert count(session, SearchQuery(filters=Filters(words=(word,)))) == len(want), word
+    assert _words_reference(rows, place) and _words_reference(rows, road)
+    # pages: the first ones from the outlets named after the word, later ones ranked whole
+    common = max({place[:2], place[2:], road}, key=lambda w: len(_words_reference(rows, w)))
+    want = _words_reference(rows, common)
+    pages = [
+        search(session, SearchQuery(filters=Filters(words=(common,)), limit=3, offset=o))
+        for o in range(0, min(len(want), 60), 3)
+    ]
+    assert [h.fi_code for page in pages for h in page] == want[:60]
+    # several words: all of them; with a business type; nearest first with a point
+    both = search(session, SearchQuery(filters=Filters(words=(place[:2], place[2:])), limit=100))
+    assert {h.fi_code for h in both} == {
+        r["fi_code"] for r in rows if _has(r, place[:2]) and _has(r, place[2:])
+    }
+    typed = Filters(words=(place[:2],), business_types=("cash",))
+    want = [
+        c
+        for c in _words_reference(rows, place[:2])
+        if "cash" in next(r for r in rows if r["fi_code"] == c)["business_types"]
+    ]
+    assert [h.fi_code for h in search(session, SearchQuery(filters=typed, limit=100))] == want[:100]
+    near = search(session, SearchQuery(near=XINJIEKOU, filters=Filters(words=(road,)), limit=100))
+    matching = [r for r in rows if _has(r, road)]
+    assert [h.fi_code for h in near] == [c for _, c in by_distance(matching, XINJIEKOU)][:100]
+
+
+def test_words_are_looked_up_through_the_bigram_indexes(session: Session) -> None:
+    assert set(session.execute(text("SELECT text_bigrams('新街口ATM')")).scalar_one()) == {
+        "新街",
+        "街口",
+        "口a",
+        "at",
+        "tm",
+    }
+    assert session.execute(text("SELECT text_bigrams('东')")).scalar_one() == []
+    session.execute(text("SET LOCAL enable_seqscan = off"))
+    stmt = statement(SearchQuery(filters=Filters(words=("新街口",))), 20, 0)
+    compiled = stmt.compile(dialect=session.get_bind().dialect)
+    connection = session.connection()
+    plan = list(connection.exec_driver_sql("EXPLAIN " + compiled.string, compiled.params).scalars())
+    for column in ("name", "address", "short_name"):
+        assert any(f"ix_institution_{column}_bigrams" in line for line in plan)
+    # answered by the indexes, never run on each row found
+    assert not any("Filter:" in line and "text_bigrams" in line for line in plan)
 
 
 def test_clusters_add_up_and_few_outlets_come_one_by_one(session: Session) -> None:
