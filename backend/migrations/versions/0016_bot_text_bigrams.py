@@ -21,8 +21,8 @@ a common word's first page is found without ranking its thousands of matches.
 name_stem is a plain SQL expression that the planner inlines: about a
 microsecond a row where it is evaluated.
 
-Revision ID: 0013_bot_text_bigrams
-Revises: 0012_pro_accounts
+Revision ID: 0016_bot_text_bigrams
+Revises: 0015_pro_quality
 Create Date: 2026-12-10
 """
 
@@ -30,8 +30,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0013_bot_text_bigrams"
-down_revision = "0012_pro_accounts"
+revision = "0016_bot_text_bigrams"
+down_revision = "0015_pro_quality"
 branch_labels = None
 depends_on = None
 
