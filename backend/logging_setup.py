@@ -11,6 +11,7 @@ import json
 import logging
 import re
 import sys
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -71,15 +72,15 @@ def init_request_ids(app: Flask) -> None:
     def _assign_request_id() -> None:
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
         g.request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else new_request_id()
-        g.request_started = datetime.now(UTC)
+        g.request_started = time.perf_counter()
 
     @app.after_request
     def _log_request(response):  # type: ignore[no-untyped-def]
         response.headers[REQUEST_ID_HEADER] = g.get("request_id", "-")
+        if not log.isEnabledFor(logging.INFO):  # below the level: build no log entry at all
+            return response
         started = g.get("request_started")
-        duration_ms = (
-            round((datetime.now(UTC) - started).total_seconds() * 1000, 2) if started else None
-        )
+        duration_ms = round((time.perf_counter() - started) * 1000, 2) if started else None
         log.info(
             "%s %s %s",
             request.method,

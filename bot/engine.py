@@ -351,7 +351,7 @@ class BotEngine:
             )
             found = search(session, query)
             if near is None and query.near is not None:  # not from the user: no distances
-                found = [replace(h, distance_m=None) for h in found]
+                found = [h._replace(distance_m=None) for h in found]
             hits += found
         if wanted.also:
             hits = [h for h in hits if all(_mentions(h, word) for word in wanted.also)]

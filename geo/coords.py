@@ -74,6 +74,8 @@ class CoordinateError(ValueError):
 
 
 def _check_axis(value: object, field: str, name: str, name_zh: str, limit: float) -> float:
+    if type(value) is float and -limit <= value <= limit:  # the usual case (NaN fails it)
+        return value
     # bool is an int in Python, but True is never a coordinate someone meant.
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise CoordinateError(
@@ -300,9 +302,10 @@ def convert(lat: float, lng: float, src: CoordSystem, dst: CoordSystem) -> tuple
     because an unchecked string would otherwise surface as a KeyError (a 500);
     use `parse_coord_system` to turn free-form user input into one.
     """
-    for name, value in (("src", src), ("dst", dst)):
-        if value not in COORD_SYSTEMS:
-            raise _unknown_system(value, name)
+    if src not in COORD_SYSTEMS:
+        raise _unknown_system(src, "src")
+    if dst not in COORD_SYSTEMS:
+        raise _unknown_system(dst, "dst")
     return _CONVERTERS[(src, dst)](lat, lng)
 
 

@@ -24,6 +24,10 @@ SQL statement and returns plain hits. Design notes:
   which live in Python (`registry.opening`), so it is applied to rows streamed in
   distance order until `limit` open outlets are found, with a cap on rows read.
 - Positions come back in WGS-84; HTTP layers convert to the caller's system.
+- Each shape of query (which filters are present) is built and compiled once
+  (`_DriverStatement`) and run as driver SQL with bound values; the public finder's
+  hot path takes its rows straight from the DBAPI cursor (`_rows`). Its Python cost
+  was measured against baseline (b) of bench/geo_search.py, raw psycopg2.
 """
 
 from __future__ import annotations
@@ -33,13 +37,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from geoalchemy2 import Geography
 from sqlalchemy import (
     ARRAY,
     BindParameter,
     ColumnElement,
+    Connection,
+    Dialect,
     Float,
     Integer,
     Select,
@@ -55,6 +61,7 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from geo.coords import validate_point
@@ -135,8 +142,10 @@ class SearchQuery:
                 raise SearchError("radius_m", f"radius must be in (0, {MAX_RADIUS_M}] metres")
 
 
-@dataclass(frozen=True)
-class OutletHit:
+class OutletHit(NamedTuple):
+    """One outlet found. A named tuple rather than a frozen dataclass: as immutable, and
+    built at a fifth of the cost, which counted at twenty or a hundred hits a request."""
+
     institution_id: int
     fi_code: str
     name: str
@@ -173,7 +182,7 @@ _PARAM_TYPES: dict[str, Any] = {
     "lng": Float(),
     "radius_m": Float(),
     "legal_entities": ARRAY(String()),
-    "categories": String(),
+    "categories": ARRAY(String()),
     "business_types": ARRAY(Text()),
     "region_prefix": String(),
     "region_min_lat": Float(),
@@ -212,7 +221,10 @@ def visible_outlets() -> Select[Any]:
             # geometry(geography) is a cast: ST_X/ST_Y read coordinates off a geometry
             func.ST_Y(func.geometry(OutletProfile.position)).label("lat"),
             func.ST_X(func.geometry(OutletProfile.position)).label("lng"),
-            OutletProfile.business_types,
+            # One comma-joined text rather than the array: PostgreSQL writes and psycopg2
+            # reads an array of a dozen keys element by element, which cost more than the
+            # rest of the row (keys are snake_case words, never a comma: tests/test_catalog.py).
+            func.array_to_string(OutletProfile.business_types, ",").label("business_types"),
             # As text: decoding every row's JSON cost more than parsing each distinct
             # schedule once (parse_stored caches by the text).
             cast(OutletProfile.opening_hours, Text).label("opening_hours"),
@@ -352,10 +364,11 @@ def _conditions(
         # = ANY(array) rather than IN: for one entity PostgreSQL turns IN (x) into = x, the
         # entity drops out of the sort order, and "the first outlets by fi_code" walked the
         # fi_code index past every other bank's rows (0.5 s for 邮储 at a million); see
-        # _unpaged.
+        # _unpaged. Lists as arrays also keep the statement's text fixed per shape,
+        # which `_driver_statement` needs.
         conditions.append(Institution.legal_entity_code == any_(_param("legal_entities")))
     if shape.categories:
-        conditions.append(Institution.category.in_(bindparam("categories", expanding=True)))
+        conditions.append(Institution.category == any_(_param("categories")))
     if shape.business_types:
         on_profile.append(OutletProfile.business_types.contains(_param("business_types")))
     if shape.region:
@@ -560,6 +573,33 @@ def _paged_named(shape: _Shape) -> Select[Any]:
     return _words_ranked(shape, named=True).limit(_param("limit")).offset(_param("offset"))
 
 
+@dataclass(frozen=True)
+class _DriverStatement:
+    sql: str  # in the driver's paramstyle
+    constants: dict[str, Any]  # values the compiler made parameters of (SRID, 'active', ...)
+
+
+@lru_cache(maxsize=128)
+def _driver_statement(shape: _Shape, dialect: Dialect, named: bool = False) -> _DriverStatement:
+    """One page's statement of a shape (`named`: `_paged_named`), compiled once for a
+    dialect to the driver's SQL.
+
+    `search` runs the text as it is (`_rows`), skipping what `execute(select)` does on
+    every call for a statement this size: hashing its cache key, looking up the compiled
+    form, building parameters and result metadata. That cost more Python time than the
+    query itself, a third of a whole `/outlets/nearby` request. Values pass as they
+    are: every parameter is a number, a string, a boolean or a list, which psycopg2
+    adapts itself (no bind processor is needed).
+    """
+    page = _paged_named(shape) if named else _paged(shape)
+    compiled = page.compile(dialect=dialect)
+    if compiled.positiontup is not None or "POSTCOMPILE" in compiled.string:
+        raise RuntimeError(f"{dialect.name}: search needs named parameters and no IN lists")
+    binds = compiled.bind_names.items()
+    constants = {name: bind.effective_value for bind, name in binds if not bind.required}
+    return _DriverStatement(compiled.string, constants)
+
+
 def build_select(query: SearchQuery, *, for_count: bool = False) -> Select[Any]:
     """The statement for `query` with its values, in stable order, unpaged.
 
@@ -579,24 +619,57 @@ def _hit(row: Any) -> OutletHit:
     iid, fi_code, name, short_name, category, entity, region, address, phone, lat, lng = row[:11]
     distance = row[13] if len(row) > 13 else None
     return OutletHit(
-        institution_id=iid,
-        fi_code=fi_code,
-        name=name,
-        short_name=short_name,
-        category=category,
-        legal_entity_code=entity,
-        region_code=region,
-        address=address,
-        phone=phone,
-        lat=lat,
-        lng=lng,
-        distance_m=None if distance is None else float(distance),
-        business_types=tuple(row[11] or ()),
-        opening_hours_json=row[12],
+        iid,
+        fi_code,
+        name,
+        short_name,
+        category,
+        entity,
+        region,
+        address,
+        phone,
+        lat,
+        lng,
+        None if distance is None else float(distance),
+        tuple(row[11].split(",")) if row[11] else (),
+        row[12],
     )
 
 
 OpenTest = Callable[[str | None, datetime], bool]  # (stored hours JSON, moment)
+
+
+def _rows(db: Session | Connection, sql: str, values: dict[str, Any]) -> Sequence[Sequence[Any]]:
+    """The rows of one statement in the driver's SQL (`_driver_statement`).
+
+    Through a Session (the bot, the professional API) SQLAlchemy runs it, so its
+    connection events see it (bench/bot_latency.py times every statement with them).
+    A bare Connection is what the public finder's hot path passes
+    (`backend.extensions.read_connection`): the statement goes to the DBAPI cursor
+    itself, as in baseline (b) of bench/geo_search.py, because SQLAlchemy's execution
+    and result handling around it cost about 0.15 ms, a tenth of the Python time of an
+    `/outlets/nearby` request. What callers rely on is kept: a failure is raised as
+    SQLAlchemy's DBAPIError, and a connection the server dropped is invalidated so
+    that the pool replaces it.
+    """
+    if isinstance(db, Session):
+        return db.connection().exec_driver_sql(sql, values).all()
+    dialect = db.dialect
+    dbapi_connection = db.connection.dbapi_connection
+    cursor = db.connection.cursor()
+    try:
+        cursor.execute(sql, values)
+        rows: Sequence[Sequence[Any]] = cursor.fetchall()
+        return rows
+    except dialect.loaded_dbapi.Error as error:
+        lost = dialect.is_disconnect(error, dbapi_connection, cursor)
+        if lost:
+            db.invalidate(error)
+        raise DBAPIError.instance(
+            sql, values, error, dialect.loaded_dbapi.Error, connection_invalidated=lost
+        ) from error
+    finally:
+        cursor.close()
 
 
 def _within(hits: list[OutletHit], radius_m: float | None) -> tuple[list[OutletHit], bool]:
@@ -610,34 +683,37 @@ def _within(hits: list[OutletHit], radius_m: float | None) -> tuple[list[OutletH
 
 
 def search(
-    session: Session, query: SearchQuery, *, is_open: OpenTest | None = None
+    db: Session | Connection, query: SearchQuery, *, is_open: OpenTest | None = None
 ) -> list[OutletHit]:
     """Outlets matching `query`, nearest first when it has a point.
 
-    With `filters.open_at`, `is_open(hours_json, moment)` decides each row (the
-    default is `registry.opening.is_open_at`); rows are read in order in batches until
-    enough are open, at most OPEN_SCAN_CAP rows.
+    `db` is a Session or, lighter, a bare Connection (the public finder's
+    `read_connection()`). With `filters.open_at`, `is_open(hours_json, moment)` decides
+    each row (the default is `registry.opening.is_open_at`); rows are read in order in
+    batches until enough are open, at most OPEN_SCAN_CAP rows.
     """
     shape = _Shape.of(query)
-    stmt = _paged(shape)
-    values = parameters(query)
+    dialect = db.dialect if isinstance(db, Connection) else db.get_bind().dialect
+    stmt = _driver_statement(shape, dialect)
+    given = parameters(query)
+    values = {**stmt.constants, **given}
     moment = query.filters.open_at
-    # Core execution on the session's connection: the statement selects columns, not
-    # entities, and the ORM's execution path around it cost a third of the query.
-    connection = session.connection()
     if moment is None:
         if shape.words and not shape.near:
             # The outlets named after the word come first. When they fill the page they
             # are the page, found through the index of name stems; otherwise rank every
             # match (a common word's thousands cost 0.1-0.3 s at a million outlets).
             wanted = query.offset + query.limit
-            named = connection.execute(
-                _paged_named(shape), {**values, "limit": wanted, "offset": 0}
-            )
-            first = [_hit(r) for r in named]
+            named = _driver_statement(shape, dialect, named=True)
+            first = [
+                _hit(r)
+                for r in _rows(
+                    db, named.sql, {**named.constants, **given, "limit": wanted, "offset": 0}
+                )
+            ]
             if len(first) == wanted:
                 return first[query.offset :]
-        page = connection.execute(stmt, {**values, "limit": query.limit, "offset": query.offset})
+        page = _rows(db, stmt.sql, {**values, "limit": query.limit, "offset": query.offset})
         return _within([_hit(r) for r in page], query.radius_m)[0]
     if is_open is None:
         from registry.opening import is_open_at
@@ -651,7 +727,7 @@ def search(
     batch = max(4 * wanted, 20)
     read = 0
     while len(found) < wanted and read < OPEN_SCAN_CAP:
-        rows = connection.execute(stmt, {**values, "limit": batch, "offset": read}).all()
+        rows = _rows(db, stmt.sql, {**values, "limit": batch, "offset": read})
         read += batch
         hits, beyond = _within([_hit(r) for r in rows], query.radius_m)
         found += [h for h in hits if is_open(h.opening_hours_json, moment)]

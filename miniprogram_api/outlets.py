@@ -16,7 +16,7 @@ from flask.wrappers import Response
 from flask_smorest import Blueprint, abort
 
 from backend.api import prebuilt
-from backend.extensions import read_session
+from backend.extensions import read_connection, read_session
 from geo.clusters import viewport as viewport_service
 from geo.coords import CoordinateError, CoordSystem, convert, position_in
 from geo.search import BBox, Filters, OutletHit, Point, SearchError, SearchQuery, search
@@ -71,7 +71,7 @@ def _filters(args: dict[str, Any], moment: datetime) -> Filters:
 
 def _run(**query: Any) -> list[OutletHit]:
     try:
-        return search(read_session(), SearchQuery(**query))
+        return search(read_connection(), SearchQuery(**query))
     except SearchError as exc:
         abort(422, errors={"query": {exc.field: [str(exc)]}}, message=str(exc))
         raise

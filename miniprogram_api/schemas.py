@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from functools import lru_cache
 from typing import Any
 
 import marshmallow as ma
@@ -34,7 +35,9 @@ class CommaList(ma.fields.List):  # type: ignore[type-arg]
         return super()._deserialize(_list_of([str(v) for v in values]), attr, data, **kwargs)
 
 
+@lru_cache(maxsize=MAX_OFFSET + MAX_LIMIT + 1)  # every offset a page can end at
 def encode_cursor(offset: int) -> str:
+    """The opaque next_cursor for an offset; cached, as most pages of results have a next."""
     return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode().rstrip("=")
 
 

@@ -90,7 +90,7 @@ class HolidayEntry:
     name: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: one per load
 class _Calendar:
     """The merged tables; immutable so readers never see a half-loaded state."""
 
@@ -237,6 +237,15 @@ def _calendar() -> _Calendar:
         if _current is None or _current.operator_file != operator_file:
             _current = _load(operator_file)
         return _current
+
+
+def loaded() -> object:
+    """The calendar now in force, as an opaque token that changes with every (re)load.
+
+    For caches of answers that depend on the calendar (`registry.opening.open_states`):
+    a key that includes it is never served from a calendar that has been replaced.
+    """
+    return _calendar()
 
 
 def reload() -> None:

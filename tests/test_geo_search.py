@@ -14,8 +14,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+import geo.search as geo_search
 from backend.demo.generate import generate
 from geo.clusters import MAX_OUTLETS, cell_size_deg, viewport
 from geo.coords import distance_m
@@ -376,3 +378,45 @@ def test_a_region_filter_with_a_far_point_still_finds_the_regions_nearest(
     ).all()
     expected = sorted(rows, key=lambda r: distance_m(far.lat, far.lng, r[1], r[2]))[:100]
     assert [h.fi_code for h in hits] == [r[0] for r in expected]
+
+
+def test_a_bare_connection_gives_the_same_hits_as_a_session(
+    session: Session, loaded: Engine
+) -> None:
+    """The finder's hot path (a bare Connection, rows straight from the DBAPI cursor) and
+    the bot's (a Session, through SQLAlchemy) run one statement and must agree, with
+    every filter that has a list or array parameter."""
+    queries = [
+        SearchQuery(near=XINJIEKOU, limit=30),
+        SearchQuery(near=XINJIEKOU, radius_m=3000, limit=50),
+        SearchQuery(
+            near=XINJIEKOU,
+            filters=Filters(categories=("bank",), business_types=("cash",), region_prefix="3201"),
+            limit=20,
+        ),
+        SearchQuery(
+            near=XINJIEKOU,
+            filters=Filters(open_at=datetime(2026, 11, 23, 2, 0, tzinfo=UTC)),
+            limit=10,
+        ),
+    ]
+    entity = search(session, queries[0])[0].legal_entity_code
+    queries.append(SearchQuery(near=XINJIEKOU, filters=Filters(legal_entities=(entity,))))
+    with loaded.connect() as connection:
+        for query in queries:
+            hits = search(connection, query)
+            assert hits and hits == search(session, query), query
+            assert all(isinstance(h.business_types, tuple) for h in hits)
+        assert any(h.business_types for h in hits)
+
+
+def test_a_failing_statement_on_a_bare_connection_is_a_dbapi_error(loaded: Engine) -> None:
+    """Callers catch SQLAlchemy's errors (the bot says the database is down rather than
+    fall silent); the DBAPI path raises the same, here for a statement timeout."""
+    with loaded.connect() as connection:
+        connection.exec_driver_sql("SET statement_timeout = 10")
+        with pytest.raises(OperationalError, match="statement timeout"):
+            geo_search._rows(connection, "SELECT pg_sleep(0.5)", {})
+        assert not connection.invalidated  # a cancelled statement leaves the connection usable
+        connection.rollback()
+        assert search(connection, SearchQuery(near=XINJIEKOU))

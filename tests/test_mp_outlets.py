@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -275,3 +276,15 @@ def test_every_finder_route_is_documented(api: FlaskClient) -> None:
                 continue
             assert op.get("summary") or op.get("description"), (path, method)
             assert any(code.startswith("2") for code in op["responses"]), (path, method)
+
+
+def test_lists_are_utf8_json_with_sorted_keys(api: FlaskClient) -> None:
+    """The lists are encoded by orjson (backend.api.prebuilt), the rest by Flask: the
+    same JSON either way, Chinese as UTF-8 text and keys in order."""
+    response = api.get(API + "/outlets/nearby", query_string={"lat": GCJ[0], "lng": GCJ[1]})
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    raw = response.get_data(as_text=True)
+    assert "\\u" not in raw and "银行" in raw
+    body = json.loads(raw)
+    assert list(body) == sorted(body)
+    assert body["items"] and all(list(item) == sorted(item) for item in body["items"])

@@ -20,7 +20,14 @@ from hypothesis import strategies as st
 
 from registry import holiday_calendar
 from registry.hours import HoursError, Interval, OpeningHours, parse_hours
-from registry.opening import SHANGHAI, OpenState, effective_intervals, is_open_at, open_state
+from registry.opening import (
+    SHANGHAI,
+    OpenState,
+    effective_intervals,
+    is_open_at,
+    open_state,
+    open_states,
+)
 
 UTC = dt.UTC
 
@@ -336,3 +343,43 @@ def test_open_now_iff_inside_an_interval_of_the_day(
             assert state.opens_next_at > local
             assert open_state(hours, state.opens_next_at).open_now
             assert not open_state(hours, state.opens_next_at - dt.timedelta(seconds=1)).open_now
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    hours=weekly_hours,
+    day=st.dates(dt.date(2026, 1, 1), dt.date(2027, 12, 31)),
+    second=st.integers(0, 24 * 3600 - 1),
+    micro=st.integers(0, 999_999),
+)
+def test_open_states_shared_per_minute_are_exact_to_the_second(
+    hours: OpeningHours, day: dt.date, second: int, micro: int
+) -> None:
+    """open_states answers from a per-minute cache: it must equal open_state at the
+    very moment, holidays, make-up days and unknown years included."""
+    at = dt.datetime(day.year, day.month, day.day, tzinfo=SHANGHAI) + dt.timedelta(
+        seconds=second, microseconds=micro
+    )
+    text = json.dumps(hours.to_json(), ensure_ascii=False)
+    assert open_states([text, None, text], at.astimezone(UTC)) == [
+        open_state(hours, at),
+        None,
+        open_state(hours, at),
+    ]
+
+
+def test_open_states_follow_a_reloaded_calendar(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """A holiday added by the operator's file counts at once, not when the cached
+    minute has passed."""
+    text = json.dumps(BANK_PH_OFF.to_json())
+    at = sh("2026-03-11 10:00")  # an ordinary Wednesday
+    assert open_states([text], at)[0] == open_state(BANK_PH_OFF, at)
+    assert open_states([text], at)[0].open_now  # type: ignore[union-attr]
+    extra = tmp_path / "holidays.csv"
+    extra.write_text("date,kind,name\n2026-03-11,holiday,Test day\n", encoding="utf-8")
+    monkeypatch.setenv(holiday_calendar.ENV_HOLIDAYS_FILE, str(extra))
+    state = open_states([text], at)[0]
+    assert state is not None and not state.open_now
+    assert state == open_state(BANK_PH_OFF, at)
