@@ -420,3 +420,81 @@ def test_a_failing_statement_on_a_bare_connection_is_a_dbapi_error(loaded: Engin
         assert not connection.invalidated  # a cancelled statement leaves the connection usable
         connection.rollback()
         assert search(connection, SearchQuery(near=XINJIEKOU))
+
+
+def _stored_hours(session: Session, fi_codes: list[str]) -> dict[str, str | None]:
+    rows = session.execute(
+        text("""SELECT i.fi_code, o.opening_hours::text FROM institution i
+                JOIN outlet_profile o ON o.institution_id = i.id WHERE i.fi_code = ANY(:codes)"""),
+        {"codes": fi_codes},
+    )
+    return {code: hours for code, hours in rows}
+
+
+def test_hits_carry_the_stored_hours_fetched_once_by_their_key(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows carry a hash of the schedule; the text is fetched for unknown keys only and
+    must be exactly what is stored, also right after the schedule changed."""
+    monkeypatch.setattr(geo_search, "_HOURS_BY_KEY", {})
+    fetches: list[list[int]] = []
+    real_rows = geo_search._rows
+
+    def counting_rows(db: Any, sql: str, values: dict[str, Any]) -> Any:
+        if "ids" in values:
+            fetches.append(values["ids"])
+        return real_rows(db, sql, values)
+
+    monkeypatch.setattr(geo_search, "_rows", counting_rows)
+    query = SearchQuery(near=XINJIEKOU, limit=40)
+    hits = search(session, query)
+    stored = _stored_hours(session, [h.fi_code for h in hits])
+    assert {h.fi_code: h.opening_hours_json for h in hits} == stored
+    assert any(stored.values()) and len(fetches) == 1
+    assert search(session, query) == hits and len(fetches) == 1  # all known now
+
+    changed = next(h for h in hits if h.opening_hours_json)
+    new_hours = '{"weekly": {"mo": [["07:00", "23:00"]]}}'
+    session.execute(
+        text(
+            "UPDATE outlet_profile SET opening_hours = CAST(:h AS jsonb) WHERE institution_id = :i"
+        ),
+        {"h": new_hours, "i": changed.institution_id},
+    )
+    again = {h.fi_code: h.opening_hours_json for h in search(session, query)}
+    assert again == _stored_hours(session, list(again))
+    assert again[changed.fi_code] == _stored_hours(session, [changed.fi_code])[changed.fi_code]
+    assert len(fetches) == 2 and fetches[1] == [changed.institution_id]
+
+
+def test_hours_changed_between_the_page_and_their_fetch_are_the_newer_ones(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A row read with the key of its old schedule, fetched after a change: the hit gets
+    the schedule stored now, or none when it was removed."""
+    monkeypatch.setattr(geo_search, "_HOURS_BY_KEY", {})
+    first, second = [h for h in search(session, SearchQuery(near=XINJIEKOU, limit=40))][:2]
+    session.execute(
+        text("UPDATE outlet_profile SET opening_hours = NULL WHERE institution_id = :i"),
+        {"i": second.institution_id},
+    )
+    stale_key = -1  # no schedule has it: the key the rows were read with is gone
+
+    def row(hit: Any) -> tuple[Any, ...]:
+        return (*hit[:11], ",".join(hit.business_types), stale_key, hit.distance_m)
+
+    hits = geo_search._hits(session, [row(first), row(second)])
+    stored = _stored_hours(session, [first.fi_code, second.fi_code])
+    assert [h.opening_hours_json for h in hits] == [stored[first.fi_code], None]
+    assert stored[first.fi_code] is not None
+
+
+def test_the_hours_cache_is_bounded(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(geo_search, "_HOURS_BY_KEY", {})
+    monkeypatch.setattr(geo_search, "_HOURS_CACHE_CAP", 3)
+    for point in (XINJIEKOU, Point(31.30, 120.60), Point(32.39, 119.42)):  # 南京, 苏州, 扬州
+        hits = search(session, SearchQuery(near=point, limit=30))
+        assert {h.fi_code: h.opening_hours_json for h in hits} == _stored_hours(
+            session, [h.fi_code for h in hits]
+        )
+        assert len(geo_search._HOURS_BY_KEY) <= 3 + 30
