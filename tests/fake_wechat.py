@@ -99,7 +99,7 @@ class FakeWeChat:
                 self.wfile.write(data)
 
             def log_message(self, format: str, *args: Any) -> None:
-                pass  # quiet
+                """No access log on stderr: tests read `fake.requests` instead."""
 
         return Handler
 
