@@ -627,8 +627,8 @@ def hours_key(hours: SQLColumnExpression[Any]) -> ColumnElement[Any]:
 # Opening hours of search hits, by `hours_key`. Rows carry the key, not the schedule:
 # a schedule is ~350 bytes of JSON that PostgreSQL had to write out as text and send
 # for every row, and Python to decode, while a page repeats a handful of schedules
-# (banks use a few standard ones). Written out, they cost the database a quarter
-# more CPU per /outlets/nearby request than baseline (b)'s query. A key is content,
+# (banks use a few standard ones). The key saves about 7% of the database's CPU per
+# nearest-20 query at a million outlets (0.98 against 1.05 ms). A key is content,
 # so a changed schedule is a new key, never a stale one; two schedules sharing a
 # 64-bit hash is the one way this could mislead (odds ~1e-8 at a million distinct).
 _HOURS_BY_KEY: dict[int, str] = {}
