@@ -6,7 +6,7 @@
 2. End to end, `/api/mp/v1/outlets/nearby` under gunicorn with `wrk` on loopback
    at 8 and 32 connections (requests/s, p95), against (b) a minimal Flask
    endpoint running the same SQL through raw psycopg2 under the same gunicorn
-   settings (bench/baseline_nearby_app.py).
+   settings (bench/baseline_nearby_app.py), the two taking turns in slices.
 3. The map viewport of all of Jiangsu (clusters), in the library.
 
 The data set is generated and loaded once into `branchfinder_bench_geo_<N>` and
@@ -211,6 +211,32 @@ def wrk(
     return float(rps), float(p95)
 
 
+def interleaved(
+    apps: dict[str, tuple[str, int, str]],
+    points: list[Point],
+    connections: int,
+    seconds: int,
+    slices: int,
+) -> dict[str, tuple[float, float]]:
+    """Requests/s and p95 of each app, measured in alternating slices.
+
+    This host's speed drifts by a fifth within minutes; measured one after the other,
+    the apps would be compared under different conditions. Both servers are up (an idle
+    sync worker waits in accept, using no CPU) and take turns, the order swapped each
+    slice: requests/s over all slices, the median of the slices' p95.
+    """
+    done: dict[str, list[tuple[float, float]]] = {name: [] for name in apps}
+    names = list(apps)
+    for i in range(slices):
+        for name in names if i % 2 == 0 else names[::-1]:
+            _, port, path = apps[name]
+            done[name].append(wrk(port, path, points, connections, max(1, seconds // slices)))
+    return {
+        name: (statistics.fmean(r for r, _ in runs), statistics.median(p for _, p in runs))
+        for name, runs in done.items()
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -223,8 +249,13 @@ def main() -> None:
         default=10,
         help="points for the no-index baseline (each scans every outlet)",
     )
-    parser.add_argument("--seconds", type=int, default=15, help="per wrk run")
+    parser.add_argument(
+        "--seconds", type=int, default=18, help="per app and connection count, over all slices"
+    )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers, both apps")
+    parser.add_argument(
+        "--slices", type=int, default=6, help="turns each app takes per connection count"
+    )
     args = parser.parse_args()
 
     url = bench_database(args.outlets)
@@ -245,21 +276,24 @@ def main() -> None:
             t_view.append((time.perf_counter() - start) * 1000)
     engine.dispose()
 
-    http: dict[str, dict[int, tuple[float, float]]] = {}
-    for name, app, port, path in (
-        (
-            "branchfinder",
+    apps = {
+        "branchfinder": (
             "backend.wsgi:app",
             8701,
             "/api/mp/v1/outlets/nearby?lat=%f&lng=%f&coord=wgs84&limit=20&radius_m=50000",
         ),
-        ("baseline (b)", "bench.baseline_nearby_app:app", 8702, "/nearby?lat=%f&lng=%f"),
-    ):
-        proc = serve(app, port, url, args.workers)
-        try:
+        "baseline (b)": ("bench.baseline_nearby_app:app", 8702, "/nearby?lat=%f&lng=%f"),
+    }
+    procs = [serve(app, port, url, args.workers) for app, port, _ in apps.values()]
+    http: dict[str, dict[int, tuple[float, float]]] = {name: {} for name in apps}
+    try:
+        for _, port, path in apps.values():
             wrk(port, path, points, 8, 3)  # warm up
-            http[name] = {c: wrk(port, path, points, c, args.seconds) for c in (8, 32)}
-        finally:
+        for c in (8, 32):
+            for name, measured in interleaved(apps, points, c, args.seconds, args.slices).items():
+                http[name][c] = measured
+    finally:
+        for proc in procs:
             stop(proc)
     near50, near95 = pct(t_near, 50), pct(t_near, 95)
     base50 = statistics.median(t_noindex)
