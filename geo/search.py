@@ -619,6 +619,14 @@ def statement(query: SearchQuery, limit: int, offset: int) -> Select[Any]:
     return _paged(_Shape.of(query)).params({**parameters(query), "limit": limit, "offset": offset})
 
 
+def driver_statement(query: SearchQuery, dialect: Dialect) -> tuple[str, dict[str, Any]]:
+    """The first page of `query` as `search` sends it: the driver's SQL and every value
+    (for baseline (b) of bench/geo_search.py, which runs it through raw psycopg2)."""
+    stmt = _driver_statement(_Shape.of(query), dialect)
+    values = {**stmt.constants, **parameters(query), "limit": query.limit, "offset": query.offset}
+    return stmt.sql, values
+
+
 def hours_key(hours: SQLColumnExpression[Any]) -> ColumnElement[Any]:
     """A 64-bit hash of a stored schedule (jsonb), computed on its binary form."""
     return func.jsonb_hash_extended(hours, literal_column("0"), type_=BigInteger())
