@@ -498,3 +498,20 @@ def test_the_hours_cache_is_bounded(session: Session, monkeypatch: pytest.Monkey
             session, [h.fi_code for h in hits]
         )
         assert len(geo_search._HOURS_BY_KEY) <= 3 + 30
+
+
+def test_driver_statement_is_what_search_sends(loaded: Engine) -> None:
+    """Baseline (b) of bench/geo_search.py runs it through raw psycopg2 as "the same
+    statement": it must give the rows `search` turns into hits, in the same order."""
+    query = SearchQuery(near=XINJIEKOU, limit=20)
+    sql, values = geo_search.driver_statement(query, loaded.dialect)
+    raw = loaded.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute(sql, values)
+        rows = cursor.fetchall()
+    finally:
+        raw.close()
+    with loaded.connect() as connection:
+        hits = search(connection, query)
+    assert [r[1] for r in rows] == [h.fi_code for h in hits] and len(hits) == 20
