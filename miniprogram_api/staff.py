@@ -9,11 +9,13 @@ against a per-staff rate limit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import abort
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
 from backend.config import Config
@@ -142,32 +144,53 @@ class Submit(MethodView):
         return task
 
 
+def _upload_doc(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The answers every field upload shares."""
+    for decorator in (
+        blp.response(200, UploadResultSchema),
+        blp.alt_response(401, description="未登录 / not signed in"),
+        blp.alt_response(403, description="未绑定该网点 / not bound to this outlet"),
+        blp.alt_response(429, description="上传过于频繁 / too many uploads"),
+        blp.doc(security=STAFF_SECURITY),
+    ):
+        fn = decorator(fn)
+    return fn
+
+
+# (session, institution id, fi_code, actor) -> the upload's result
+FieldUpload = Callable[[Session, int, str, str], UploadResult]
+
+
+def _staff_put(fi_code: str, upload: FieldUpload) -> dict[str, Any]:
+    """One field upload by the signed-in staff member to an outlet bound to them."""
+    staff_id, institution_id = _staff_upload(fi_code)
+    try:
+        result = upload(db_session(), institution_id, fi_code.upper(), staff.staff_actor(staff_id))
+    except UploadRefused as exc:
+        _refused("json", exc.field, exc.message_zh, exc.message_en)
+    return _answer(result)
+
+
 @blp.route("/staff/outlets/<string:fi_code>/position")
 class Position(MethodView):
     @blp.arguments(PositionUploadArgs())
-    @blp.response(200, UploadResultSchema)
-    @blp.alt_response(401, description="未登录 / not signed in")
-    @blp.alt_response(403, description="未绑定该网点 / not bound to this outlet")
-    @blp.alt_response(429, description="上传过于频繁 / too many uploads")
-    @blp.doc(security=STAFF_SECURITY)
+    @_upload_doc
     def put(self, args: dict[str, Any], fi_code: str) -> dict[str, Any]:
         """上传位置 — the outlet's position (held for review when it looks wrong: outside
         the outlet's region, or more than 2 km from a confirmed position)."""
-        staff_id, institution_id = _staff_upload(fi_code)
-        try:
-            result = staff_uploads.upload_position(
-                db_session(),
-                institution_id,
-                fi_code.upper(),
+        return _staff_put(
+            fi_code,
+            lambda session, inst, code, actor: staff_uploads.upload_position(
+                session,
+                inst,
+                code,
                 lat=args["lat"],
                 lng=args["lng"],
                 coord=args["coord"],
                 accuracy_m=args["accuracy_m"],
-                actor=staff.staff_actor(staff_id),
-            )
-        except UploadRefused as exc:
-            _refused("json", exc.field, exc.message_zh, exc.message_en)
-        return _answer(result)
+                actor=actor,
+            ),
+        )
 
 
 def _staff_upload(fi_code: str) -> tuple[int, int]:
@@ -181,74 +204,43 @@ def _staff_upload(fi_code: str) -> tuple[int, int]:
 @blp.route("/staff/outlets/<string:fi_code>/business-types")
 class BusinessTypes(MethodView):
     @blp.arguments(BusinessTypesUploadArgs())
-    @blp.response(200, UploadResultSchema)
-    @blp.alt_response(401, description="未登录 / not signed in")
-    @blp.alt_response(403, description="未绑定该网点 / not bound to this outlet")
-    @blp.alt_response(429, description="上传过于频繁 / too many uploads")
-    @blp.doc(security=STAFF_SECURITY)
+    @_upload_doc
     def put(self, args: dict[str, Any], fi_code: str) -> dict[str, Any]:
         """上传业务类型 — the business types and facilities the outlet offers (replaces)."""
-        staff_id, institution_id = _staff_upload(fi_code)
-        try:
-            result = staff_uploads.upload_business_types(
-                db_session(),
-                institution_id,
-                fi_code.upper(),
-                args["business_types"],
-                actor=staff.staff_actor(staff_id),
-            )
-        except UploadRefused as exc:
-            _refused("json", exc.field, exc.message_zh, exc.message_en)
-        return _answer(result)
+        return _staff_put(
+            fi_code,
+            lambda session, inst, code, actor: staff_uploads.upload_business_types(
+                session, inst, code, args["business_types"], actor=actor
+            ),
+        )
 
 
 @blp.route("/staff/outlets/<string:fi_code>/hours")
 class Hours(MethodView):
     @blp.arguments(HoursUploadArgs())
-    @blp.response(200, UploadResultSchema)
-    @blp.alt_response(401, description="未登录 / not signed in")
-    @blp.alt_response(403, description="未绑定该网点 / not bound to this outlet")
-    @blp.alt_response(429, description="上传过于频繁 / too many uploads")
-    @blp.doc(security=STAFF_SECURITY)
+    @_upload_doc
     def put(self, args: dict[str, Any], fi_code: str) -> dict[str, Any]:
         """上传营业时间 — opening hours, as text or in the structured form."""
-        staff_id, institution_id = _staff_upload(fi_code)
-        try:
-            result = staff_uploads.upload_hours(
-                db_session(),
-                institution_id,
-                fi_code.upper(),
-                text=args["text"],
-                structured=args["hours"],
-                actor=staff.staff_actor(staff_id),
-            )
-        except UploadRefused as exc:
-            _refused("json", exc.field, exc.message_zh, exc.message_en)
-        return _answer(result)
+        return _staff_put(
+            fi_code,
+            lambda session, inst, code, actor: staff_uploads.upload_hours(
+                session, inst, code, text=args["text"], structured=args["hours"], actor=actor
+            ),
+        )
 
 
 @blp.route("/staff/outlets/<string:fi_code>/phone")
 class Phone(MethodView):
     @blp.arguments(PhoneUploadArgs())
-    @blp.response(200, UploadResultSchema)
-    @blp.alt_response(401, description="未登录 / not signed in")
-    @blp.alt_response(403, description="未绑定该网点 / not bound to this outlet")
-    @blp.alt_response(429, description="上传过于频繁 / too many uploads")
-    @blp.doc(security=STAFF_SECURITY)
+    @_upload_doc
     def put(self, args: dict[str, Any], fi_code: str) -> dict[str, Any]:
         """上传电话 — the outlet's phone numbers (landline with area code, or mobile)."""
-        staff_id, institution_id = _staff_upload(fi_code)
-        try:
-            result = staff_uploads.upload_phone(
-                db_session(),
-                institution_id,
-                fi_code.upper(),
-                args["phone"],
-                actor=staff.staff_actor(staff_id),
-            )
-        except UploadRefused as exc:
-            _refused("json", exc.field, exc.message_zh, exc.message_en)
-        return _answer(result)
+        return _staff_put(
+            fi_code,
+            lambda session, inst, code, actor: staff_uploads.upload_phone(
+                session, inst, code, args["phone"], actor=actor
+            ),
+        )
 
 
 @blp.route("/staff/outlets/<string:fi_code>/photos")

@@ -37,6 +37,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -44,6 +46,7 @@ from registry.feedback import ErrorReport, Feedback
 from registry.models import ChangeEvent, Institution, OutletProfile
 from registry.outlet_photos import OutletPhoto
 from registry.staff import UploadTask
+from tests.test_pro_accounts import account_below, bootstrap
 
 BANK = "C1030511000010"
 OTHER_BANK = "C1040511000011"
@@ -317,3 +320,32 @@ def load(engine: Engine) -> dict[str, int]:
         )
         session.commit()
     return ids
+
+
+API = "/api/pro/v1"
+
+
+def signed_in(app: Flask, client: FlaskClient, bank: tuple[str, str]) -> dict[str, Any]:
+    """Signed-in headers and account ids: the provincial branch, the Nanjing and Suzhou
+    offices, a Nanjing auditor, and `bank` = (name, legal entity)'s institution
+    administrator for the province."""
+    province_id, province = bootstrap(app, client, "32")
+    ids = {"province": province_id}
+    headers = {"province": province}
+    for name, role, prefix, entity in (
+        ("nanjing", "pboc_admin", "3201", None),
+        ("suzhou", "pboc_admin", "3205", None),
+        ("auditor", "auditor", "3201", None),
+        (bank[0], "institution_admin", "32", bank[1]),
+    ):
+        ids[name], headers[name] = account_below(client, province, role, prefix, entity)
+    return {"headers": headers, "ids": ids}
+
+
+def get(client: FlaskClient, who: dict[str, Any], caller: str, path: str, **query: Any) -> Any:
+    return client.get(f"{API}{path}", query_string=query, headers=who["headers"][caller])
+
+
+def ok(response: Any) -> Any:
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()

@@ -14,8 +14,10 @@ Suzhou's (3205), BANK's institution administrator (Jiangsu), OTHER_BANK's
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -27,7 +29,8 @@ from backend import accounts, tokens
 from backend.accounts import Account, LoginPolicy, NewAccount
 from backend.extensions import db_session
 from registry.models import Institution
-from tests.test_pro_accounts import BANK, OTHER_BANK, sql
+from tests.conftest import truncate_all
+from tests.test_pro_accounts import BANK, OTHER_BANK, make_app, sql
 
 API = "/api/pro/v1"
 MP = "/api/mp/v1"
@@ -175,3 +178,13 @@ def event(app: Flask, event_id: int) -> Any:
 
 def count(app: Flask, table: str) -> int:
     return int(sql(app, f"SELECT count(*) FROM {table}")[0][0])
+
+
+def seeded_app(database_url: str, engine: Engine, tmp_path: Path) -> Iterator[Flask]:
+    """The body of an `app` fixture: this registry, an app with a photo directory under
+    `tmp_path`, and everything dropped afterwards."""
+    seed_registry(engine)
+    application = make_app(database_url, photo_dir=str(tmp_path / "photos"))
+    yield application
+    application.extensions["branchfinder.db"].dispose()
+    truncate_all(engine)

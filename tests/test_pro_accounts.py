@@ -76,11 +76,6 @@ def app(database_url: str, engine: Engine) -> Iterator[Flask]:
     truncate_all(engine)
 
 
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
 _names = (f"user{n:03d}" for n in itertools.count())
 
 

@@ -19,7 +19,6 @@ from sqlalchemy import Engine
 from backend.extensions import db_session
 from geo.coords import convert, distance_m
 from registry import feedback, staff, staff_uploads
-from tests.conftest import truncate_all
 from tests.pro_world import (
     API,
     CLIENT_KEY,
@@ -33,25 +32,16 @@ from tests.pro_world import (
     event,
     finder,
     make_world,
-    seed_registry,
+    seeded_app,
 )
-from tests.test_pro_accounts import audit_rows, make_app, sql
+from tests.test_pro_accounts import audit_rows, sql
 
 PEPPER = "pro-test-pepper"  # tests.test_pro_accounts.make_app's secret key
 
 
 @pytest.fixture
 def app(database_url: str, engine: Engine, tmp_path: Path) -> Iterator[Flask]:
-    seed_registry(engine)
-    application = make_app(database_url, photo_dir=str(tmp_path / "photos"))
-    yield application
-    application.extensions["branchfinder.db"].dispose()
-    truncate_all(engine)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+    yield from seeded_app(database_url, engine, tmp_path)
 
 
 @pytest.fixture

@@ -24,7 +24,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine
 
-from tests.conftest import truncate_all
 from tests.pro_world import (
     API,
     MP,
@@ -34,9 +33,9 @@ from tests.pro_world import (
     SZ_OUTLET,
     World,
     make_world,
-    seed_registry,
+    seeded_app,
 )
-from tests.test_pro_accounts import BANK, make_app, sql
+from tests.test_pro_accounts import BANK, sql
 from tests.test_pro_decisions import held_upload
 
 # The tables a refused call must leave exactly as they were (the audit log grows).
@@ -60,16 +59,7 @@ PHOTO_KEY = "ab" * 32
 
 @pytest.fixture
 def app(database_url: str, engine: Engine, tmp_path: Path) -> Iterator[Flask]:
-    seed_registry(engine)
-    application = make_app(database_url, photo_dir=str(tmp_path / "photos"))
-    yield application
-    application.extensions["branchfinder.db"].dispose()
-    truncate_all(engine)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+    yield from seeded_app(database_url, engine, tmp_path)
 
 
 def _foreign_records(app: Flask, client: FlaskClient, world: World, fi_code: str) -> dict[str, Any]:

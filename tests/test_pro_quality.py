@@ -25,10 +25,8 @@ from backend.pro_api.quality import (
 )
 from registry.quality import REPORT_WORK_MEM, prepare_report
 from tests.conftest import truncate_all
-from tests.pro_report_data import BANK, N3_NAME, OTHER_BANK, OUTLETS, load
-from tests.test_pro_accounts import account_below, audit_rows, bootstrap, make_app
-
-API = "/api/pro/v1"
+from tests.pro_report_data import API, BANK, N3_NAME, OTHER_BANK, OUTLETS, get, load, ok, signed_in
+from tests.test_pro_accounts import audit_rows, make_app
 
 
 @pytest.fixture
@@ -41,34 +39,8 @@ def app(database_url: str, engine: Engine) -> Iterator[Flask]:
 
 
 @pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
-@pytest.fixture
 def who(app: Flask, client: FlaskClient) -> dict[str, Any]:
-    """Signed-in headers: the provincial branch, Nanjing and Suzhou offices, a Nanjing
-    auditor, and OTHER_BANK's institution administrator for the province."""
-    province_id, province = bootstrap(app, client, "32")
-    ids = {"province": province_id}
-    headers = {"province": province}
-    for name, role, prefix, entity in (
-        ("nanjing", "pboc_admin", "3201", None),
-        ("suzhou", "pboc_admin", "3205", None),
-        ("auditor", "auditor", "3201", None),
-        ("other_bank", "institution_admin", "32", OTHER_BANK),
-    ):
-        ids[name], headers[name] = account_below(client, province, role, prefix, entity)
-    return {"headers": headers, "ids": ids}
-
-
-def get(client: FlaskClient, who: dict[str, Any], caller: str, path: str, **query: Any) -> Any:
-    return client.get(f"{API}{path}", query_string=query, headers=who["headers"][caller])
-
-
-def ok(response: Any) -> Any:
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()
+    return signed_in(app, client, ("other_bank", OTHER_BANK))
 
 
 def codes(items: list[dict[str, Any]], key: str = "fi_code") -> list[str]:

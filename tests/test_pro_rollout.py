@@ -21,10 +21,8 @@ from backend.pro_api.rollout import INSTITUTION_COLUMNS, OFFICE_COLUMNS
 from registry import rollout
 from registry.rollout import YearNotCovered
 from tests.conftest import truncate_all
-from tests.pro_report_data import BANK, LOCAL, OTHER_BANK, load
-from tests.test_pro_accounts import account_below, audit_rows, bootstrap, make_app, sql
-
-API = "/api/pro/v1"
+from tests.pro_report_data import API, BANK, LOCAL, OTHER_BANK, get, load, ok, signed_in
+from tests.test_pro_accounts import audit_rows, make_app, sql
 
 
 @pytest.fixture
@@ -37,32 +35,8 @@ def app(database_url: str, engine: Engine) -> Iterator[Flask]:
 
 
 @pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
-@pytest.fixture
 def who(app: Flask, client: FlaskClient) -> dict[str, Any]:
-    province_id, province = bootstrap(app, client, "32")
-    ids = {"province": province_id}
-    headers = {"province": province}
-    for name, role, prefix, entity in (
-        ("nanjing", "pboc_admin", "3201", None),
-        ("suzhou", "pboc_admin", "3205", None),
-        ("auditor", "auditor", "3201", None),
-        ("bank", "institution_admin", "32", BANK),
-    ):
-        ids[name], headers[name] = account_below(client, province, role, prefix, entity)
-    return {"headers": headers, "ids": ids}
-
-
-def get(client: FlaskClient, who: dict[str, Any], caller: str, path: str, **query: Any) -> Any:
-    return client.get(f"{API}{path}", query_string=query, headers=who["headers"][caller])
-
-
-def ok(response: Any) -> Any:
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()
+    return signed_in(app, client, ("bank", BANK))
 
 
 def figures(row: dict[str, Any]) -> tuple[Any, ...]:

@@ -19,7 +19,6 @@ from geo.coords import convert, distance_m
 from registry import outlet_photos, staff_uploads
 from registry.photo_store import DirectoryPhotoStore
 from registry.photos import process_photo
-from tests.conftest import truncate_all
 from tests.pro_world import (
     API,
     NJ_AT,
@@ -32,24 +31,15 @@ from tests.pro_world import (
     event,
     finder,
     make_world,
-    seed_registry,
+    seeded_app,
 )
-from tests.test_pro_accounts import audit_rows, make_app, sql
+from tests.test_pro_accounts import audit_rows, sql
 from tests.test_staff import jpeg
 
 
 @pytest.fixture
 def app(database_url: str, engine: Engine, tmp_path: Path) -> Iterator[Flask]:
-    seed_registry(engine)
-    application = make_app(database_url, photo_dir=str(tmp_path / "photos"))
-    yield application
-    application.extensions["branchfinder.db"].dispose()
-    truncate_all(engine)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+    yield from seeded_app(database_url, engine, tmp_path)
 
 
 @pytest.fixture

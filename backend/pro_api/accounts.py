@@ -89,6 +89,22 @@ def _manageable(caller: Account, account_id: int, action: str) -> Account:
     return target
 
 
+def _done(
+    action: str, caller: Account, target: Account, detail: dict[str, Any] | None = None
+) -> None:
+    """Audit a change `caller` made to `target` and commit it with the change."""
+    audit(
+        action,
+        "ok",
+        actor=caller,
+        filed=filed_under(target),
+        target_kind="account",
+        target_id=target.id,
+        detail=detail,
+    )
+    db_session().commit()
+
+
 @blp.route("/accounts")
 class Accounts(MethodView):
     @blp.arguments(ProAccountListArgs, location="query")
@@ -201,18 +217,8 @@ class DisableAccount(MethodView):
         action = "account.disable"
         caller = current_account(action)
         target = _manageable(caller, account_id, action)
-        session = db_session()
-        revoked = accounts.disable(session, target)
-        audit(
-            action,
-            "ok",
-            actor=caller,
-            filed=filed_under(target),
-            target_kind="account",
-            target_id=target.id,
-            detail={"revoked_tokens": revoked},
-        )
-        session.commit()
+        revoked = accounts.disable(db_session(), target)
+        _done(action, caller, target, {"revoked_tokens": revoked})
         return account_view(target)
 
 
@@ -232,17 +238,8 @@ class ResetPassword(MethodView):
         action = "account.reset_password"
         caller = current_account(action)
         target = _manageable(caller, account_id, action)
-        session = db_session()
-        password = accounts.reset_password(session, target, login_policy())
-        audit(
-            action,
-            "ok",
-            actor=caller,
-            filed=filed_under(target),
-            target_kind="account",
-            target_id=target.id,
-        )
-        session.commit()
+        password = accounts.reset_password(db_session(), target, login_policy())
+        _done(action, caller, target)
         return {"account": account_view(target), "temporary_password": password}
 
 
@@ -258,16 +255,6 @@ class RevokeTokens(MethodView):
         action = "account.revoke_tokens"
         caller = current_account(action)
         target = _manageable(caller, account_id, action)
-        session = db_session()
-        revoked = accounts.revoke_tokens(session, target)
-        audit(
-            action,
-            "ok",
-            actor=caller,
-            filed=filed_under(target),
-            target_kind="account",
-            target_id=target.id,
-            detail={"revoked_tokens": revoked},
-        )
-        session.commit()
+        revoked = accounts.revoke_tokens(db_session(), target)
+        _done(action, caller, target, {"revoked_tokens": revoked})
         return {"revoked": revoked}
