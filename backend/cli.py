@@ -15,15 +15,8 @@ from typing import Any
 import click
 from sqlalchemy.exc import OperationalError
 
+from backend.cli_common import DB_OPTION
 from backend.config import Config
-
-DB_OPTION = click.option(
-    "--database-url",
-    envvar="DATABASE_URL",
-    default=lambda: Config().database_url,
-    show_default="$DATABASE_URL",
-    help="PostgreSQL URL of a PostGIS database.",
-)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -12,37 +12,12 @@ from __future__ import annotations
 
 import getpass
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import click
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
 
+from backend.cli_common import DB_OPTION, cli_session
 from backend.config import Config
-
-DB_OPTION = click.option(
-    "--database-url",
-    envvar="DATABASE_URL",
-    default=lambda: Config().database_url,
-    show_default="$DATABASE_URL",
-    help="PostgreSQL URL of a PostGIS database.",
-)
-
-
-@contextmanager
-def _session(database_url: str) -> Iterator[Session]:
-    from backend.database import make_engine, make_sessionmaker, session_scope
-
-    engine = make_engine(database_url)
-    try:
-        with session_scope(make_sessionmaker(engine)) as session:
-            yield session
-    except OperationalError as exc:
-        raise click.ClickException(str(exc.orig or exc).strip().splitlines()[0]) from exc
-    finally:
-        engine.dispose()
 
 
 def _cli_actor() -> str:
@@ -94,7 +69,7 @@ def create_admin(
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     new = NewAccount(username, display_name, "pboc_admin", region)
-    with _session(database_url) as session:
+    with cli_session(database_url) as session:
         try:
             created = create_account(session, None, new, make_login_policy(Config()), password)
         except AccountInvalid as exc:
@@ -131,7 +106,7 @@ def reset_password(username: str, database_url: str) -> None:
     from backend.accounts import reset_password as reset
     from backend.audit import Actor, Filed, record
 
-    with _session(database_url) as session:
+    with cli_session(database_url) as session:
         account = find_by_username(session, username)
         if account is None:
             raise click.BadParameter("no such account", param_hint="--username")
@@ -155,7 +130,7 @@ def list_accounts(database_url: str) -> None:
     """Every account: id, username, role, jurisdiction, state."""
     from backend.accounts import Account
 
-    with _session(database_url) as session:
+    with cli_session(database_url) as session:
         for a in session.scalars(select(Account).order_by(Account.id)):
             state = "disabled" if a.is_disabled else "active"
             click.echo(

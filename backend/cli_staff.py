@@ -5,40 +5,16 @@ from __future__ import annotations
 
 import csv
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import click
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
 
+from backend.cli_common import DB_OPTION, cli_session
 from backend.config import Config
 
-DB_OPTION = click.option(
-    "--database-url",
-    envvar="DATABASE_URL",
-    default=lambda: Config().database_url,
-    show_default="$DATABASE_URL",
-    help="PostgreSQL URL of a PostGIS database.",
-)
 ACTOR_OPTION = click.option(
     "--actor", required=True, help="Who does this, for the change history (e.g. your name)."
 )
-
-
-@contextmanager
-def _session(database_url: str) -> Iterator[Session]:
-    from backend.database import make_engine, make_sessionmaker, session_scope
-
-    engine = make_engine(database_url)
-    try:
-        with session_scope(make_sessionmaker(engine)) as session:
-            yield session
-    except OperationalError as exc:
-        raise click.ClickException(str(exc.orig or exc).strip().splitlines()[0]) from exc
-    finally:
-        engine.dispose()
 
 
 @click.group()
@@ -77,7 +53,7 @@ def tasks_create(
     from registry.staff import create_tasks
 
     config = Config()
-    with _session(database_url) as session:
+    with cli_session(database_url) as session:
         wanted = list(fi_codes)
         if legal_entity:
             stmt = select(Institution.fi_code).where(
@@ -123,7 +99,7 @@ def tasks_list(status: str | None, limit: int, database_url: str) -> None:
     from registry.models import Institution
     from registry.staff import UploadTask
 
-    with _session(database_url) as session:
+    with cli_session(database_url) as session:
         stmt = (
             select(UploadTask, Institution.fi_code, Institution.name)
             .join(Institution, Institution.id == UploadTask.institution_id)
@@ -144,7 +120,7 @@ def tasks_confirm(fi_code: str, actor: str, database_url: str) -> None:
     """Confirm a submitted outlet's data (核对确认)."""
     from registry.staff import confirm
 
-    with _session(database_url) as session:
+    with cli_session(database_url) as session:
         if not confirm(session, fi_code, actor):
             raise click.ClickException(f"{fi_code} has no submitted task")
     click.echo(f"{fi_code.upper()} confirmed")
@@ -164,7 +140,7 @@ def reviews_list(fi_code: str | None, database_url: str) -> None:
 
     from registry.reviews import open_reviews
 
-    with _session(database_url) as session:
+    with cli_session(database_url) as session:
         for r in open_reviews(session, fi_code.upper() if fi_code else None):
             click.echo(
                 f"{r.id}\t{r.fi_code}\t{r.field_group}\t{','.join(r.flags)}\t{r.actor}\t"
@@ -181,7 +157,7 @@ def reviews_accept(review_id: int, actor: str, database_url: str) -> None:
     """Publish a held upload."""
     from registry.reviews import ReviewError, accept
 
-    with _session(database_url) as session:
+    with cli_session(database_url) as session:
         try:
             event_id = accept(session, review_id, actor)
         except ReviewError as exc:
@@ -198,7 +174,7 @@ def reviews_reject(review_id: int, actor: str, reason: str, database_url: str) -
     """Refuse a held upload, with a reason."""
     from registry.reviews import ReviewError, reject
 
-    with _session(database_url) as session:
+    with cli_session(database_url) as session:
         try:
             reject(session, review_id, actor, reason)
         except ReviewError as exc:
@@ -215,7 +191,7 @@ def profiles_revert(event_id: int, actor: str, database_url: str) -> None:
     history`), as a new change."""
     from registry.history import RevertRefused, revert
 
-    with _session(database_url) as session:
+    with cli_session(database_url) as session:
         try:
             change = revert(session, event_id, actor=actor, channel="pro_update")
         except (LookupError, RevertRefused) as exc:
