@@ -327,5 +327,20 @@ def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
 
 def position_in(lat: float, lng: float, coord: CoordSystem) -> dict[str, float]:
     """A stored WGS-84 position as `{lat, lng}` in the caller's system, to about a centimetre."""
-    out_lat, out_lng = convert(lat, lng, "wgs84", coord)
-    return {"lat": round(out_lat, 7), "lng": round(out_lng, 7)}
+    return _rounded(*convert(lat, lng, "wgs84", coord))
+
+
+def _rounded(lat: float, lng: float) -> dict[str, float]:
+    return {"lat": round(lat, 7), "lng": round(lng, 7)}
+
+
+def positions_in(coord: CoordSystem) -> Callable[[float, float], dict[str, float]]:
+    """`position_in` for the many positions of a page of search results, read from the
+    database: the conversion is looked up once, and positions PostGIS stored (a
+    geography, in range by construction) are not checked again."""
+    if coord not in COORD_SYSTEMS:
+        raise _unknown_system(coord, "dst")
+    if coord == "wgs84":
+        return _rounded
+    to_coord = _CONVERTERS[("wgs84", coord)]
+    return lambda lat, lng: _rounded(*to_coord(lat, lng))

@@ -13,12 +13,13 @@ from typing import Any
 
 from flask.views import MethodView
 from flask.wrappers import Response
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
 from backend.api import prebuilt
+from backend.arguments import Blueprint
 from backend.extensions import read_connection, read_session
 from geo.clusters import viewport as viewport_service
-from geo.coords import CoordinateError, CoordSystem, convert, position_in
+from geo.coords import CoordinateError, CoordSystem, convert, position_in, positions_in
 from geo.search import BBox, Filters, OutletHit, Point, SearchError, SearchQuery, search
 from miniprogram_api.photos import photo_urls
 from miniprogram_api.schemas import (
@@ -39,7 +40,7 @@ from miniprogram_api.schemas import (
 from registry import outlets as outlet_records
 from registry import regions
 from registry.business_types import BUSINESS_TYPES, BY_KEY
-from registry.opening import OpenState, open_state, open_states, parse_stored
+from registry.opening import open_state, open_states, parse_stored
 
 blp = Blueprint(
     "outlets", __name__, description="公众版：查找网点 / Public finder: outlets near me, on the map"
@@ -78,27 +79,32 @@ def _run(**query: Any) -> list[OutletHit]:
 
 
 def summaries(hits: list[OutletHit], coord: CoordSystem, moment: datetime) -> list[dict[str, Any]]:
-    """The hits as the list items of OutletSummarySchema."""
-    states = open_states([h.opening_hours_json for h in hits], moment)
-    return [summary(hit, coord, state) for hit, state in zip(hits, states, strict=True)]
+    """The hits as the list items of OutletSummarySchema; `open_now` at `moment`.
 
-
-def summary(hit: OutletHit, coord: CoordSystem, state: OpenState | None) -> dict[str, Any]:
-    """One hit; `state` is its open state now, None when its hours are unknown."""
-    return {
-        "fi_code": hit.fi_code,
-        "name": hit.name,
-        "short_name": hit.short_name,
-        "category": hit.category,
-        "legal_entity_code": hit.legal_entity_code,
-        "address": hit.address,
-        "phone": hit.phone,
-        "position": position_in(hit.lat, hit.lng, coord),
-        "distance_m": None if hit.distance_m is None else round(hit.distance_m, 1),
-        "business_types": list(hit.business_types),
-        "open_now": None if state is None else state.open_now,
-        "hours_verified": True if state is None else state.verified,
-    }
+    One comprehension rather than a function per item: a page is built for every
+    list request, and the calls were a tenth of building it.
+    """
+    position = positions_in(coord)
+    return [
+        {
+            "fi_code": hit.fi_code,
+            "name": hit.name,
+            "short_name": hit.short_name,
+            "category": hit.category,
+            "legal_entity_code": hit.legal_entity_code,
+            "address": hit.address,
+            "phone": hit.phone,
+            "position": position(hit.lat, hit.lng),
+            "distance_m": None if hit.distance_m is None else round(hit.distance_m, 1),
+            "business_types": list(hit.business_types),
+            # hours unknown (no state): not known to be open, nothing unverified to flag
+            "open_now": None if state is None else state.open_now,
+            "hours_verified": True if state is None else state.verified,
+        }
+        for hit, state in zip(
+            hits, open_states([h.opening_hours_json for h in hits], moment), strict=True
+        )
+    ]
 
 
 _PAGE_SCHEMA = OutletPageSchema()

@@ -10,8 +10,9 @@ from collections.abc import Mapping
 from typing import Any, NoReturn
 
 import marshmallow as ma
-from flask_smorest import Blueprint, abort
-from webargs.flaskparser import FlaskParser
+from flask_smorest import abort
+
+from backend.arguments import Blueprint, FieldByFieldParser
 
 INVALID_MESSAGE = "提交的内容有误，请检查："
 
@@ -27,7 +28,7 @@ def _dotted(errors: Any, prefix: str = "") -> list[str]:
     return names
 
 
-class PublicParser(FlaskParser):
+class PublicParser(FieldByFieldParser):
     """webargs' parser, adding a Chinese `message` that names the fields."""
 
     def handle_error(
@@ -50,5 +51,5 @@ class PublicParser(FlaskParser):
         raise AssertionError("abort returned")  # pragma: no cover
 
 
-class PublicBlueprint(Blueprint):  # type: ignore[misc]  # flask-smorest is untyped
+class PublicBlueprint(Blueprint):
     ARGUMENTS_PARSER = PublicParser()

@@ -363,3 +363,22 @@ def test_parse_coord_system_rejects(text: str) -> None:
         parse_coord_system(text)
     assert info.value.field == "coord"
     assert "expected one of wgs84, gcj02, bd09" in str(info.value)
+
+
+@pytest.mark.parametrize("coord", COORD_SYSTEMS)
+@settings(max_examples=300, deadline=None)
+@given(
+    lat=st.one_of(st.floats(18, 54), st.floats(-90, 90)),
+    lng=st.one_of(st.floats(73, 135), st.floats(-180, 180)),
+)
+def test_positions_in_gives_what_position_in_gives(
+    coord: CoordSystem, lat: float, lng: float
+) -> None:
+    """The page-at-a-time conversion of stored positions agrees with the checked one,
+    inside China (offset) and outside (none)."""
+    assert coords.positions_in(coord)(lat, lng) == coords.position_in(lat, lng, coord)
+
+
+def test_positions_in_refuses_an_unknown_system() -> None:
+    with pytest.raises(CoordinateError, match="unknown coordinate system 'utm'"):
+        coords.positions_in("utm")  # type: ignore[arg-type]
