@@ -65,13 +65,18 @@ def _ping_if_idle(
     idle_since = record.info.get("checked_in_at")
     if idle_since is None or time.monotonic() - idle_since < IDLE_PING_S:
         return
+    ping(dbapi_connection)
+
+
+def ping(dbapi_connection: Any) -> None:
+    """One round trip on a connection that sat idle; `DisconnectionError` if it is gone
+    (the pool then discards it and checks out another, or makes a new one)."""
     try:
         with dbapi_connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         if not dbapi_connection.autocommit:
             dbapi_connection.rollback()
     except Exception as error:
-        # The pool discards this connection and checks out another (or a new one).
         raise exc.DisconnectionError(f"idle connection failed its ping: {error}") from error
 
 

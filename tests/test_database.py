@@ -3,16 +3,17 @@ transaction, and both survive the server dropping a connection."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
 from flask import Flask
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from backend import database as database_module
 from backend.database import make_engine
-from backend.extensions import db_session, read_session
+from backend.extensions import db_session, read_connection, read_session
 
 
 def _backend_pid(engine: Engine) -> int:
@@ -73,3 +74,51 @@ def test_read_sessions_run_each_statement_on_its_own(app: Flask) -> None:
         start = writer.execute(text("SELECT now()")).scalar_one()
         time.sleep(0.01)
         assert writer.execute(text("SELECT now()")).scalar_one() == start  # one transaction
+
+
+def _request_pid(app: Flask) -> int:
+    with app.test_request_context():
+        return int(read_connection().exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+
+
+def test_the_worker_keeps_its_reader_connection_between_requests(app: Flask) -> None:
+    first = _request_pid(app)
+    assert _request_pid(app) == first == _request_pid(app)
+    kept = app.extensions["branchfinder.db"].kept_reader
+    app.extensions["branchfinder.db"].dispose()
+    assert kept._connection is None  # closed at shutdown, not left checked out
+
+
+def test_a_second_request_at_the_same_time_reads_from_the_pool(app: Flask) -> None:
+    kept = _request_pid(app)
+    with app.test_request_context():
+        assert (
+            int(read_connection().exec_driver_sql("SELECT pg_backend_pid()").scalar_one()) == kept
+        )
+        seen: list[int] = []
+        other = threading.Thread(target=lambda: seen.append(_request_pid(app)))
+        other.start()
+        other.join()
+        assert seen and seen[0] != kept  # not blocked, not sharing a connection
+    assert _request_pid(app) == kept  # given back
+
+
+def test_an_idle_kept_connection_cut_by_the_server_is_replaced_before_use(
+    app: Flask, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = _request_pid(app)
+    _terminate(engine, first)
+    monkeypatch.setattr(database_module, "IDLE_PING_S", 0.0)
+    assert _request_pid(app) != first  # no error: the ping found it gone
+
+
+def test_a_kept_connection_cut_while_busy_fails_once_then_is_replaced(
+    app: Flask, engine: Engine
+) -> None:
+    """Used a moment ago, it is not pinged: the cut shows up as the statement's error,
+    which invalidates it, and the next request gets a new connection."""
+    first = _request_pid(app)
+    _terminate(engine, first)
+    with pytest.raises(DBAPIError):
+        _request_pid(app)
+    assert _request_pid(app) != first
