@@ -685,23 +685,15 @@ def _hits(db: Session | Connection, rows: Sequence[Sequence[Any]]) -> list[Outle
 def _hit(row: Sequence[Any], hours: str | None) -> OutletHit:
     # By position (visible_outlets' columns, then distance_m if selected): reading a
     # Row's attributes by name cost more than building the hit.
-    iid, fi_code, name, short_name, category, entity, region, address, phone, lat, lng = row[:11]
     distance = row[13] if len(row) > 13 else None
-    return OutletHit(
-        iid,
-        fi_code,
-        name,
-        short_name,
-        category,
-        entity,
-        region,
-        address,
-        phone,
-        lat,
-        lng,
-        None if distance is None else float(distance),
-        tuple(row[11].split(",")) if row[11] else (),
-        hours,
+    types = row[11]
+    return OutletHit._make(
+        (
+            *row[:11],
+            None if distance is None else float(distance),
+            tuple(types.split(",")) if types else (),
+            hours,
+        )
     )
 
 
