@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 import time
-import uuid
 from datetime import UTC, datetime
 
 from flask import Flask, g, has_request_context, request
 
 REQUEST_ID_HEADER = "X-Request-ID"
+_REQUEST_ID_ENVIRON = "HTTP_" + REQUEST_ID_HEADER.upper().replace("-", "_")
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
@@ -61,7 +62,8 @@ def configure_logging(level: str, as_json: bool) -> None:
 
 
 def new_request_id() -> str:
-    return uuid.uuid4().hex
+    """32 random hex digits (a uuid4's size, without its version bits: a third of the cost)."""
+    return os.urandom(16).hex()
 
 
 def init_request_ids(app: Flask) -> None:
@@ -70,8 +72,10 @@ def init_request_ids(app: Flask) -> None:
 
     @app.before_request
     def _assign_request_id() -> None:
-        incoming = request.headers.get(REQUEST_ID_HEADER, "")
-        g.request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else new_request_id()
+        incoming = request.environ.get(_REQUEST_ID_ENVIRON)  # not through Headers: per request
+        g.request_id = (
+            incoming if incoming and _SAFE_REQUEST_ID.match(incoming) else new_request_id()
+        )
         g.request_started = time.perf_counter()
 
     @app.after_request

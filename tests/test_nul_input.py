@@ -62,3 +62,20 @@ def test_nul_in_a_chat_message_is_not_a_server_error(client: FlaskClient) -> Non
 def test_nul_in_an_error_report_path_is_not_a_server_error(client: FlaskClient) -> None:
     response = client.post(f"{MP}/outlets/%00/error-reports", json={"kind": "phone"})
     assert 400 <= response.status_code < 500, response.get_data()
+
+
+@pytest.mark.parametrize(
+    "query_string",
+    ["q=\x00", "q=a&\x00=b", "q=%00%00", "q=%%00", "q\x00=x"],
+)
+def test_a_nul_sent_as_is_in_the_query_string_is_refused(
+    client: FlaskClient, query_string: str
+) -> None:
+    """Not only "%00": a NUL byte the server passed through undecoded is found too."""
+    response = client.get(f"{MP}/outlets/search", environ_overrides={"QUERY_STRING": query_string})
+    assert response.status_code == 422, (query_string, response.get_data())
+    assert "query" in response.get_json()["errors"]
+
+
+def test_percent_signs_that_do_not_make_a_nul_are_searched(client: FlaskClient) -> None:
+    assert client.get(f"{MP}/outlets/search", query_string={"q": "%00 100%"}).status_code == 200
