@@ -3,10 +3,12 @@ orchestration on the common path.
 
 `schema.load` runs each field's `deserialize` inside machinery for what a query
 schema of ours does not have (hooks, nested partials, unknown-key policies,
-collected errors); for `/outlets/nearby` that machinery was a tenth of the
-request's Python time. `FieldByFieldParser` runs the fields' own steps and hands
-anything that fails back to marshmallow, so error answers are unchanged, and
-the OpenAPI document still comes from the schema.
+collected errors), and webargs' MultiDictProxy looks up, per field and request,
+whether the field takes a list: for `/outlets/nearby` the parse took 44 µs, now
+31, about a twentieth of the request's Python time. `FieldByFieldParser` runs
+the fields' own steps and hands anything that fails back to marshmallow, so
+error answers are unchanged, and the OpenAPI document still comes from the
+schema.
 """
 
 from __future__ import annotations

@@ -336,8 +336,8 @@ def _rounded(lat: float, lng: float) -> dict[str, float]:
 
 def positions_in(coord: CoordSystem) -> Callable[[float, float], dict[str, float]]:
     """`position_in` for the many positions of a page of search results, read from the
-    database: the conversion is looked up once, and positions PostGIS stored (a
-    geography, in range by construction) are not checked again."""
+    database: the conversion is looked up once, and for WGS-84 the positions are only
+    rounded (PostGIS stored them as a geography, in range by construction)."""
     if coord not in COORD_SYSTEMS:
         raise _unknown_system(coord, "dst")
     if coord == "wgs84":
