@@ -1,0 +1,142 @@
+"""`/outlets/nearby` of this checkout against an earlier revision, same data, same run.
+
+For changes to the public finder's hot path, whose effect (a few per cent) is smaller
+than this host's drift between two runs: both versions are served at once under
+gunicorn (the earlier one from a temporary `git worktree`, with this checkout's
+virtual environment), and `wrk` loads them in alternating rounds, as
+bench/geo_search.py does with its baselines. Besides requests/s, the CPU time of each
+version's gunicorn processes and of all PostgreSQL processes is read from /proc per
+round and divided by the requests served, which is steadier than throughput.
+
+The database is geo_search's (`branchfinder_bench_geo_<N>`, loaded once, migrated to
+this checkout's head), so the earlier revision must read the same schema.
+
+    ./bench/run.sh nearby_ab --against 17d9140 --coord gcj02
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import report
+from bench.geo_search import ROOT, bench_database, random_points, wrk
+
+_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
+NEARBY = "/api/mp/v1/outlets/nearby?lat=%f&lng=%f&coord={coord}&limit=20&radius_m=50000"
+
+
+def cpu_seconds(matches: str) -> float:
+    """User and system CPU of the processes whose command line contains `matches`."""
+    ticks = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                command = fh.read().replace(b"\0", b" ").decode(errors="replace")
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if matches in command:
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / _TICKS_PER_S
+
+
+def serve(checkout: Path, port: int, url: str, workers: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": url.replace("postgresql+psycopg2://", "postgresql://", 1),
+        "BRANCHFINDER_LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(checkout),
+    }
+    command = [str(ROOT / ".venv/bin/gunicorn"), "--bind", f"127.0.0.1:{port}"]
+    command += ["--workers", str(workers), "--log-level", "warning", "--chdir", str(checkout)]
+    proc = subprocess.Popen(
+        [*command, "backend.wsgi:app"], cwd=checkout, env=env, start_new_session=True
+    )
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit(f"{checkout} did not start on port {port}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--against", default="HEAD", help="the earlier revision (git)")
+    parser.add_argument("--outlets", type=int, default=1_000_000)
+    parser.add_argument("--coord", default="wgs84", choices=["wgs84", "gcj02", "bd09"])
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers, both")
+    parser.add_argument("--rounds", type=int, default=10, help="turns each version takes")
+    parser.add_argument("--seconds", type=int, default=4, help="length of one turn")
+    args = parser.parse_args()
+
+    url = bench_database(args.outlets)
+    points = random_points(1000)
+    path = NEARBY.format(coord=args.coord)
+    with tempfile.TemporaryDirectory() as scratch:
+        earlier = Path(scratch) / "earlier"
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", str(earlier), args.against],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        versions = {args.against: (earlier, 8721), "this checkout": (ROOT, 8722)}
+        procs = [serve(checkout, port, url, args.workers) for checkout, port in versions.values()]
+        served = {name: [0.0, 0.0, 0.0] for name in versions}  # requests, gunicorn s, postgres s
+        try:
+            for _, port in versions.values():
+                wrk(port, path, points, args.connections, 2)  # warm up
+            names = list(versions)
+            for i in range(args.rounds):
+                for name in names if i % 2 == 0 else names[::-1]:
+                    port = versions[name][1]
+                    ours, db = f"127.0.0.1:{port}", "postgres:"
+                    before = cpu_seconds(ours), cpu_seconds(db)
+                    rps, _ = wrk(port, path, points, args.connections, args.seconds)
+                    total = served[name]
+                    total[0] += rps * args.seconds
+                    total[1] += cpu_seconds(ours) - before[0]
+                    total[2] += cpu_seconds(db) - before[1]
+        finally:
+            for proc in procs:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(timeout=10)
+            subprocess.run(
+                ["git", "worktree", "remove", "--force", str(earlier)], cwd=ROOT, check=False
+            )
+    seconds = args.rounds * args.seconds
+    rows = [("outlets", f"{args.outlets:,}"), ("query", f"{path} ({args.connections} conn.)")]
+    for name, (requests, python, postgres) in served.items():
+        per_request = f"gunicorn {1000 * python / requests:.3f} ms, "
+        per_request += f"PostgreSQL {1000 * postgres / requests:.3f} ms"
+        rows.append((name, f"{requests / seconds:,.0f} req/s; CPU per request: {per_request}"))
+    (old, new) = (served[args.against], served["this checkout"])
+    rows.append(
+        (
+            "this checkout / earlier",
+            f"throughput {new[0] / old[0]:.2f}x, "
+            f"gunicorn CPU per request {(new[1] / new[0]) / (old[1] / old[0]):.2f}x",
+        )
+    )
+    report(rows)
+
+
+if __name__ == "__main__":
+    main()
