@@ -44,6 +44,26 @@ def timed() -> Iterator[list[float]]:
     box.append(time.perf_counter() - start)
 
 
+_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(matches: str) -> float:
+    """User and system CPU of the processes whose command line contains `matches`
+    (a server's `127.0.0.1:PORT`, or `postgres:` for every PostgreSQL process)."""
+    ticks = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                command = fh.read().replace(b"\0", b" ").decode(errors="replace")
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if matches in command:
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / _TICKS_PER_S
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 

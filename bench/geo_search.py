@@ -4,9 +4,10 @@
    and the 2 km radius query (p50/p95), against (a) the same nearest-20 query with
    the spatial index switched off (a sequential scan and a sort by exact distance).
 2. End to end, `/api/mp/v1/outlets/nearby` under gunicorn with `wrk` on loopback
-   at 8 and 32 connections (requests/s, p95), against (b) a minimal Flask
-   endpoint running the same SQL through raw psycopg2 under the same gunicorn
-   settings (bench/baseline_nearby_app.py), taking turns in slices. (b) runs
+   at 8 and 32 connections (requests/s, p95, and the CPU per request of gunicorn and
+   of PostgreSQL, from /proc), against (b) a minimal Flask endpoint running the
+   same SQL through raw psycopg2 under the same gunicorn settings
+   (bench/baseline_nearby_app.py), taking turns in slices. (b) runs
    twice: a hand-written six-column query, and the very statement the endpoint
    sends ("same statement"), so that the second ratio counts only what runs
    around the statement: Flask-smorest, schemas, coordinates, open-now, paging.
@@ -33,6 +34,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -43,7 +45,7 @@ from sqlalchemy.engine import make_url
 from backend.database import make_engine, make_sessionmaker, normalise_url
 from backend.dbadmin import create_database
 from backend.migrate import upgrade
-from bench.common import report, server_url
+from bench.common import cpu_seconds, report, server_url
 from geo.clusters import viewport
 from geo.search import BBox, Filters, Point, SearchQuery, driver_statement, statement
 from registry.regions import jiangsu_places
@@ -222,30 +224,59 @@ def wrk(
     return float(rps), float(p95)
 
 
+class Served(NamedTuple):
+    rps: float  # over all slices
+    p95_ms: float  # the median of the slices' p95
+    server_cpu_ms: float  # the gunicorn processes' CPU (user + system) per request
+    postgres_cpu_ms: float  # every PostgreSQL process's CPU per request
+
+
 def interleaved(
     apps: dict[str, tuple[str, int, str]],
     points: list[Point],
     connections: int,
     seconds: int,
     slices: int,
-) -> dict[str, tuple[float, float]]:
-    """Requests/s and p95 of each app, measured in alternating slices.
+) -> dict[str, Served]:
+    """Each app measured in alternating slices, with the CPU it and PostgreSQL used.
 
     This host's speed drifts by a fifth within minutes; measured one after the other,
     the apps would be compared under different conditions. Both servers are up (an idle
     sync worker waits in accept, using no CPU) and take turns, the order swapped each
-    slice: requests/s over all slices, the median of the slices' p95.
+    slice. CPU time per request, read from /proc around each slice, says where a
+    difference in throughput comes from, and drifts less than throughput.
     """
-    done: dict[str, list[tuple[float, float]]] = {name: [] for name in apps}
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in apps}
+    cpu: dict[str, list[float]] = {name: [0.0, 0.0, 0.0] for name in apps}  # requests, s, s
     names = list(apps)
+    length = max(1, seconds // slices)
     for i in range(slices):
         for name in names if i % 2 == 0 else names[::-1]:
             _, port, path = apps[name]
-            done[name].append(wrk(port, path, points, connections, max(1, seconds // slices)))
+            server, database = f"127.0.0.1:{port}", "postgres:"
+            before = cpu_seconds(server), cpu_seconds(database)
+            rps, p95 = wrk(port, path, points, connections, length)
+            runs[name].append((rps, p95))
+            used = cpu[name]
+            used[0] += rps * length
+            used[1] += cpu_seconds(server) - before[0]
+            used[2] += cpu_seconds(database) - before[1]
     return {
-        name: (statistics.fmean(r for r, _ in runs), statistics.median(p for _, p in runs))
-        for name, runs in done.items()
+        name: Served(
+            statistics.fmean(r for r, _ in done),
+            statistics.median(p for _, p in done),
+            1000 * cpu[name][1] / cpu[name][0],
+            1000 * cpu[name][2] / cpu[name][0],
+        )
+        for name, done in runs.items()
     }
+
+
+def served(measured: Served) -> str:
+    return (
+        f"{measured.rps:,.0f} req/s, p95 {measured.p95_ms:.1f} ms; CPU per request: "
+        f"gunicorn {measured.server_cpu_ms:.3f} ms, PostgreSQL {measured.postgres_cpu_ms:.3f} ms"
+    )
 
 
 def main() -> None:
@@ -310,7 +341,7 @@ def main() -> None:
     }
     servers = {port: app for app, port, _ in apps.values()}
     procs = [serve(app, port, url, args.workers, baseline_env) for port, app in servers.items()]
-    http: dict[str, dict[int, tuple[float, float]]] = {name: {} for name in apps}
+    http: dict[str, dict[int, Served]] = {name: {} for name in apps}
     try:
         for _, port, path in apps.values():
             wrk(port, path, points, 8, 3)  # warm up
@@ -342,13 +373,11 @@ def main() -> None:
     ]
     for c in (8, 32):
         ours = http["branchfinder"][c]
-        rows.append(
-            (f"/outlets/nearby, {c} connections", f"{ours[0]:,.0f} req/s, p95 {ours[1]:.1f} ms")
-        )
+        rows.append((f"/outlets/nearby, {c} connections", served(ours)))
         for name in ("baseline (b)", "baseline (b) same statement"):
             base = http[name][c]
-            rows.append((f"{name}, {c} connections", f"{base[0]:,.0f} req/s, p95 {base[1]:.1f} ms"))
-            rows.append((f"  ratio to it at {c}", f"{ours[0] / base[0]:.2f} (goal >= 0.8)"))
+            rows.append((f"{name}, {c} connections", served(base)))
+            rows.append((f"  ratio to it at {c}", f"{ours.rps / base.rps:.2f} (goal >= 0.8)"))
     report(rows)
 
 

@@ -28,27 +28,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import report
+from bench.common import cpu_seconds, report
 from bench.geo_search import ROOT, bench_database, random_points, wrk
 
-_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 NEARBY = "/api/mp/v1/outlets/nearby?lat=%f&lng=%f&coord={coord}&limit=20&radius_m=50000"
-
-
-def cpu_seconds(matches: str) -> float:
-    """User and system CPU of the processes whose command line contains `matches`."""
-    ticks = 0
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as fh:
-                command = fh.read().replace(b"\0", b" ").decode(errors="replace")
-            with open(f"/proc/{pid}/stat") as fh:
-                fields = fh.read().rsplit(")", 1)[1].split()
-        except OSError:  # the process ended meanwhile
-            continue
-        if matches in command:
-            ticks += int(fields[11]) + int(fields[12])  # utime, stime
-    return ticks / _TICKS_PER_S
 
 
 def serve(checkout: Path, port: int, url: str, workers: int) -> subprocess.Popen[bytes]:
