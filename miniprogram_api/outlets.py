@@ -60,6 +60,22 @@ def _point(lat: float, lng: float, coord: CoordSystem, field: str = "lat") -> Po
         raise  # unreachable: abort raises
 
 
+def _box(args: dict[str, Any], coord: CoordSystem) -> BBox:
+    """The WGS-84 box around a viewport given in `coord`.
+
+    Its four corners are converted, not two: GCJ-02 and BD-09 shift a point by an amount
+    that depends on where it is, so a rectangle in them is a slightly skewed one in WGS-84,
+    and a view one line thin could come out with its corners the wrong way round.
+    """
+    corners = [
+        _point(args[lat], args[lng], coord, lat)
+        for lat in ("min_lat", "max_lat")
+        for lng in ("min_lng", "max_lng")
+    ]
+    lats, lngs = [c.lat for c in corners], [c.lng for c in corners]
+    return BBox(min(lats), min(lngs), max(lats), max(lngs))
+
+
 def _filters(args: dict[str, Any], moment: datetime) -> Filters:
     return Filters(
         legal_entities=tuple(args["institution"]),
@@ -184,10 +200,9 @@ class Viewport(MethodView):
         """
         moment = _now()
         coord = args["coord"]
-        south_west = _point(args["min_lat"], args["min_lng"], coord, "min_lat")
-        north_east = _point(args["max_lat"], args["max_lng"], coord, "max_lat")
-        box = BBox(south_west.lat, south_west.lng, north_east.lat, north_east.lng)
-        result = viewport_service(read_session(), box, args["zoom"], _filters(args, moment))
+        result = viewport_service(
+            read_session(), _box(args, coord), args["zoom"], _filters(args, moment)
+        )
         clusters = [
             {"count": c.count, "position": position_in(c.lat, c.lng, coord)}
             for c in result.clusters

@@ -7,7 +7,9 @@ a wrong index, operator or filter shows up as a different set or order.
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -108,14 +110,15 @@ def test_radius_returns_exactly_the_outlets_within_it(session: Session) -> None:
 
 def test_bbox_and_region_filters(session: Session) -> None:
     box = BBox(31.95, 118.70, 32.10, 118.85)
-    hits = search(session, SearchQuery(bbox=box, limit=100, max_limit=1000))
+    hits = search(session, SearchQuery(bbox=box, limit=1000, max_limit=1000))
     rows = everything(session)
     want = {
         r["fi_code"]
         for r in rows
         if box.min_lat <= r["lat"] <= box.max_lat and box.min_lng <= r["lng"] <= box.max_lng
     }
-    assert {h.fi_code for h in hits} == want or len(want) > 100
+    assert 0 < len(want) < 1000  # one page holds them all
+    assert {h.fi_code for h in hits} == want
     assert count(session, SearchQuery(bbox=box)) == len(want)
     nanjing = search(session, SearchQuery(filters=Filters(region_prefix="3201"), limit=100))
     assert nanjing and all(h.region_code.startswith("3201") for h in nanjing)
@@ -138,9 +141,20 @@ def test_filters_combine(session: Session) -> None:
         and r["category"] == "bank"
         and set(wanted_types) <= set(r["business_types"])
     ]
-    assert [h.fi_code for h in hits] == [c for _, c in by_distance(want, XINJIEKOU)][:100]
+    assert want and [h.fi_code for h in hits] == [c for _, c in by_distance(want, XINJIEKOU)][:100]
     insurers = search(session, SearchQuery(filters=Filters(categories=("insurance",)), limit=50))
     assert insurers and {h.category for h in insurers} == {"insurance"}
+
+
+def test_several_legal_entities_are_any_of_them(session: Session) -> None:
+    rows = everything(session)
+    entities = sorted({r["legal_entity_code"] for r in rows if r["category"] == "bank"})[:2]
+    filters = Filters(legal_entities=tuple(entities))
+    hits = search(session, SearchQuery(near=XINJIEKOU, filters=filters, limit=100))
+    want = [r for r in rows if r["legal_entity_code"] in entities]
+    assert len(entities) == 2 and {r["legal_entity_code"] for r in want[:100]} == set(entities)
+    assert [h.fi_code for h in hits] == [c for _, c in by_distance(want, XINJIEKOU)][:100]
+    assert count(session, SearchQuery(filters=filters)) == len(want)
 
 
 def test_revoked_and_unplaced_outlets_never_appear(session: Session) -> None:
@@ -228,7 +242,21 @@ def test_text_search_ranks_exact_then_prefix_then_contains(session: Session) -> 
     assert exact[0].name == name
     place = name[-6:-2]  # part of the branch's place name
     contains = search(session, SearchQuery(filters=Filters(text=place), limit=50))
-    assert contains and all(place in (h.name + (h.address or "")) or h.name for h in contains)
+    # exact name, then names starting with it, containing it, addresses containing it,
+    # then names that only resemble it (pg_trgm)
+    tiers = [
+        0
+        if place in (h.name, h.short_name)
+        else 1
+        if h.name.startswith(place)
+        else 2
+        if place in h.name
+        else 3
+        if place in (h.address or "")
+        else 4
+        for h in contains
+    ]
+    assert tiers and tiers[0] < 4 and tiers == sorted(tiers)
     typo = name[:-3] + "支航"  # 行 → 航
     fuzzy = search(session, SearchQuery(filters=Filters(text=typo), limit=5))
     assert name in [h.name for h in fuzzy]
@@ -343,6 +371,20 @@ def test_clusters_add_up_and_few_outlets_come_one_by_one(session: Session) -> No
     few = viewport(session, street, 17, Filters())
     assert few.clusters == [] and few.total == len(few.outlets) <= MAX_OUTLETS
     assert few.total == count(session, SearchQuery(bbox=street))
+
+
+def test_clusters_with_filters_count_the_matching_outlets_of_each_cell(session: Session) -> None:
+    jiangsu = BBox(30.7, 116.3, 35.2, 121.9)
+    zoom = 9
+    banks = [r for r in everything(session) if r["category"] == "bank"]
+    assert len(banks) > MAX_OUTLETS  # too many to list: clusters
+    cell = cell_size_deg(zoom)
+    per_cell = Counter((math.floor(r["lng"] / cell), math.floor(r["lat"] / cell)) for r in banks)
+    result = viewport(session, jiangsu, zoom, Filters(categories=("bank",)))
+    assert result.outlets == [] and result.total == len(banks)
+    # each cluster is one cell's banks, centred on their mean position, inside that cell
+    found = {(math.floor(c.lng / cell), math.floor(c.lat / cell)): c.count for c in result.clusters}
+    assert found == dict(per_cell)
 
 
 def test_the_grid_follows_revocations_once_refreshed(session: Session) -> None:

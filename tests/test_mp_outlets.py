@@ -119,8 +119,32 @@ def test_filters_over_http(api: FlaskClient) -> None:
     legal = insurers["items"][0]["legal_entity_code"]
     one = get(api, "/outlets/nearby", lat=GCJ[0], lng=GCJ[1], radius_m=50000, institution=legal)
     assert {i["legal_entity_code"] for i in one["items"]} == {legal}
-    suzhou = get(api, "/outlets/search", q="苏州", region="3205")
-    assert all(i["fi_code"] for i in suzhou["items"])
+    banks = get(api, "/outlets/nearby", lat=GCJ[0], lng=GCJ[1], category="bank", limit=100)
+    two = sorted({i["legal_entity_code"] for i in banks["items"]})[:2]
+    either = get(
+        api, "/outlets/nearby", lat=GCJ[0], lng=GCJ[1], institution=",".join(two), limit=100
+    )
+    assert len(two) == 2 and {i["legal_entity_code"] for i in either["items"]} == set(two)
+    # the same outlets as the two banks' lists merged by distance
+    merged = sorted(
+        (i["distance_m"], i["fi_code"])
+        for code in two
+        for i in get(api, "/outlets/nearby", lat=GCJ[0], lng=GCJ[1], institution=code, limit=100)[
+            "items"
+        ]
+    )
+    assert [i["fi_code"] for i in either["items"]] == [code for _, code in merged][:100]
+
+
+def test_region_filter_over_http(api: FlaskClient, engine: Engine) -> None:
+    suzhou = get(api, "/outlets/search", q="银行", region="3205", limit=50)
+    codes = [i["fi_code"] for i in suzhou["items"]]
+    with engine.connect() as conn:
+        regions = conn.execute(
+            text("SELECT region_code FROM institution WHERE fi_code = ANY(:codes)"),
+            {"codes": codes},
+        ).scalars()
+        assert codes and all(code.startswith("3205") for code in regions)
 
 
 def test_open_now_keeps_only_open_outlets(api: FlaskClient) -> None:
@@ -234,6 +258,40 @@ def test_viewport_clusters_or_outlets(api: FlaskClient) -> None:
         zoom=16,
     )
     assert street["mode"] == "outlets" and street["total"] == len(street["items"]) > 0
+
+
+@pytest.mark.parametrize("coord", ["gcj02", "bd09"])
+def test_a_viewport_one_line_thin_is_answered(api: FlaskClient, coord: str) -> None:
+    """Shifted into WGS-84, a rectangle in GCJ-02 or BD-09 is slightly skewed: a view
+    with min_lng == max_lng must not come out with its corners the wrong way round."""
+    line = get(
+        api,
+        "/outlets/viewport",
+        min_lat=32.0,
+        max_lat=32.1,
+        min_lng=118.78,
+        max_lng=118.78,
+        coord=coord,
+        zoom=16,
+    )
+    assert line["mode"] == "outlets" and line["coord"] == coord
+
+
+def test_a_viewport_in_gcj02_holds_the_outlets_inside_it(api: FlaskClient) -> None:
+    nearest = get(api, "/outlets/nearby", lat=GCJ[0], lng=GCJ[1], limit=5)["items"]
+    for item in nearest:
+        lat, lng = item["position"]["lat"], item["position"]["lng"]
+        view = get(
+            api,
+            "/outlets/viewport",
+            min_lat=lat - 0.0005,
+            max_lat=lat + 0.0005,
+            min_lng=lng - 0.0005,
+            max_lng=lng + 0.0005,
+            zoom=18,
+        )
+        assert item["fi_code"] in {i["fi_code"] for i in view["items"]}
+        assert all(abs(i["position"]["lat"] - lat) <= 0.0005 for i in view["items"])
 
 
 def test_vocabularies(api: FlaskClient) -> None:
