@@ -19,6 +19,7 @@ from typing import Any
 import flask_smorest
 import marshmallow as ma
 from flask import Request
+from flask_smorest.error_handler import ErrorSchema
 from webargs.flaskparser import FlaskParser
 from webargs.multidictproxy import MultiDictProxy
 from werkzeug.datastructures import MultiDict
@@ -87,6 +88,16 @@ class FieldByFieldParser(FlaskParser):
 
 
 class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]  # flask-smorest is untyped
-    """flask-smorest's blueprint with `FieldByFieldParser`."""
+    """flask-smorest's blueprint with `FieldByFieldParser`, whose documented error answers
+    have the error schema unless they say otherwise."""
 
     ARGUMENTS_PARSER = FieldByFieldParser()
+
+    def alt_response(
+        self, status_code: int, response: Any = None, *, schema: Any = None, **kwargs: Any
+    ) -> Any:
+        """flask-smorest's `alt_response`; an error status (4xx, 5xx) given only a
+        description is documented with the one error shape every error answer has."""
+        if response is None and schema is None and int(status_code) >= 400:
+            schema = ErrorSchema
+        return super().alt_response(status_code, response, schema=schema, **kwargs)

@@ -13,8 +13,9 @@ from typing import Any
 import marshmallow as ma
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
+from backend.arguments import Blueprint
 from backend.config import Config
 from backend.extensions import db_session
 from backend.ratelimit import limit_current_client

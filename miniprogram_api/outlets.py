@@ -16,12 +16,12 @@ from flask.wrappers import Response
 from flask_smorest import abort
 
 from backend.api import prebuilt
-from backend.arguments import Blueprint
 from backend.extensions import read_connection, read_session
 from geo.clusters import viewport as viewport_service
 from geo.coords import CoordinateError, CoordSystem, convert, position_in, positions_in
 from geo.search import BBox, Filters, OutletHit, Point, SearchError, SearchQuery, search
 from miniprogram_api.photos import photo_urls
+from miniprogram_api.public_blueprint import PublicBlueprint
 from miniprogram_api.schemas import (
     BusinessTypeSchema,
     CoordArgs,
@@ -42,7 +42,7 @@ from registry import regions
 from registry.business_types import BUSINESS_TYPES, BY_KEY
 from registry.opening import open_state, open_states, parse_stored
 
-blp = Blueprint(
+blp = PublicBlueprint(
     "outlets", __name__, description="公众版：查找网点 / Public finder: outlets near me, on the map"
 )
 

@@ -14,7 +14,7 @@ from flask_smorest import abort
 
 from backend.arguments import Blueprint, FieldByFieldParser
 
-INVALID_MESSAGE = "提交的内容有误，请检查："
+INVALID_MESSAGE = "请求有误，请检查："  # a query or a body
 
 
 def _dotted(errors: Any, prefix: str = "") -> list[str]:

@@ -20,6 +20,7 @@ import marshmallow as ma
 from geo.coords import COORD_SYSTEMS
 from geo.search import MAX_LIMIT, MAX_RADIUS_M
 from registry.business_types import BY_KEY
+from registry.codes import CATEGORIES
 
 MAX_OFFSET = 1000  # deeper paging is not a finder's job; narrow the search instead
 
@@ -76,12 +77,20 @@ class CoordArgs(ma.Schema):
     coord = COORD_FIELD
 
 
-class FilterArgs(ma.Schema):
-    category = CommaList(
-        ma.fields.String(),
+def _category_list() -> CommaList:
+    return CommaList(
+        ma.fields.String(
+            validate=ma.validate.OneOf(
+                CATEGORIES, error="未知的机构类别 {input} / unknown category: one of {choices}"
+            )
+        ),
         load_default=list,
-        metadata={"description": "institution categories: bank, insurance, securities, ..."},
+        metadata={"description": f"institution categories, any of: {', '.join(CATEGORIES)}"},
     )
+
+
+class FilterArgs(ma.Schema):
+    category = _category_list()
     institution = CommaList(
         ma.fields.String(
             validate=ma.validate.Regexp(r"^[A-Z][0-9]{13}$", error="应为 14 位金融机构编码")
@@ -265,7 +274,7 @@ class OutletDetailSchema(OutletSummarySchema):
 
 
 class InstitutionArgs(ma.Schema):
-    category = CommaList(ma.fields.String(), load_default=list)
+    category = _category_list()
 
 
 class RegionArgs(ma.Schema):

@@ -28,6 +28,8 @@ CATEGORY_BY_LETTER: dict[str, str] = {
     "H": "financial_holding",
     "Z": "other",
 }
+# The institution categories an outlet can have (its fi_code's letter), for filters.
+CATEGORIES: tuple[str, ...] = tuple(sorted(set(CATEGORY_BY_LETTER.values())))
 
 # GB/T 2260 province-level codes (positions 7-8 of an fi_code).
 PROVINCE_CODES: frozenset[str] = frozenset(

@@ -166,3 +166,23 @@ def test_openapi_document_and_swagger_ui(client: FlaskClient) -> None:
     assert "cdn" not in page.lower()
     asset = client.get("/docs/assets/swagger-ui-bundle.js")
     assert asset.status_code == 200 and len(asset.data) > 100_000
+
+
+def test_every_documented_error_answer_has_its_schema(client: FlaskClient) -> None:
+    """Each 4xx and 5xx an operation documents says what its body is: the error schema
+    (or a shared response that has it), as every error answer has that one shape."""
+    spec = client.get("/openapi.json").get_json()
+    shared = spec["components"]["responses"]
+    missing = []
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if method == "parameters":
+                continue
+            for code, answer in operation["responses"].items():
+                if code == "default" or int(code) < 400:
+                    continue
+                if "$ref" in answer:
+                    answer = shared[answer["$ref"].rsplit("/", 1)[1]]
+                if "schema" not in answer.get("content", {}).get("application/json", {}):
+                    missing.append(f"{method.upper()} {path} {code}")
+    assert not missing, missing

@@ -18,6 +18,7 @@ from backend.app import create_app
 from backend.demo.generate import generate
 from geo.coords import convert, distance_m
 from geo.search import Point, SearchQuery, search
+from miniprogram_api.public_blueprint import INVALID_MESSAGE
 from registry.importer import import_registry
 from registry.profile_import import import_profiles
 from tests.conftest import TestConfig, truncate_all
@@ -66,6 +67,7 @@ def bad(api: FlaskClient, path: str, field: str, status: int = 422, **params: An
     assert body["code"] == status and body["message"]
     if status == 422:
         assert field in body["errors"]["query"], body
+        assert body["message"].startswith(INVALID_MESSAGE) and field in body["message"]
 
 
 def test_nearby_in_gcj02_matches_the_search_service(api: FlaskClient, finder: Flask) -> None:
@@ -178,6 +180,8 @@ def test_cursor_pages_continue_without_overlap(api: FlaskClient) -> None:
         ("/outlets/nearby", "business_type", {"lat": 32, "lng": 118, "business_type": "x"}),
         ("/outlets/nearby", "institution", {"lat": 32, "lng": 118, "institution": "ICBC"}),
         ("/outlets/nearby", "region", {"lat": 32, "lng": 118, "region": "32a"}),
+        ("/outlets/nearby", "category", {"lat": 32, "lng": 118, "category": "bank,casino"}),
+        ("/institutions", "category", {"category": "casino"}),
         ("/outlets/nearby", "cursor", {"lat": 32, "lng": 118, "cursor": "%%%not-base64"}),
         ("/outlets/nearby", "cursor", {"lat": 32, "lng": 118, "cursor": "eyJvIjogOTk5OTl9"}),
         ("/outlets/nearby", "open_now", {"lat": 32, "lng": 118, "open_now": "perhaps"}),

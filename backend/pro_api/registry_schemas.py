@@ -13,7 +13,7 @@ from geo.coords import COORD_SYSTEMS
 from miniprogram_api.schemas import BusinessTypeSchema, PositionSchema
 from registry import regions
 from registry.business_types import BY_KEY
-from registry.codes import CATEGORY_BY_LETTER, FI_CODE_RE
+from registry.codes import CATEGORIES, FI_CODE_RE
 from registry.models import (
     BATCH_KINDS,
     CHANNELS,
@@ -28,7 +28,6 @@ from registry.name_search import MATCH_KINDS, MAX_TEXT_LENGTH
 from registry.rules import all_rules
 
 SEARCH_CAP = 1000  # a ranked search shows at most this many matches; filters narrow it
-CATEGORIES = tuple(sorted({*CATEGORY_BY_LETTER.values(), "other"}))
 BATCH_OUTCOMES = ("running", "accepted", "partial", "rejected")
 SEVERITIES = ("error", "warning")
 HISTORY_GROUPS = ("record", *FIELD_GROUPS)
