@@ -220,6 +220,27 @@ def test_detail_of_an_outlet(api: FlaskClient) -> None:
     assert body["photos"] == [] and body["service_links"] == []
 
 
+def test_detail_carries_the_outlets_service_links(api: FlaskClient, engine: Engine) -> None:
+    code = get(api, "/outlets/nearby", lat=GCJ[0], lng=GCJ[1], limit=1)["items"][0]["fi_code"]
+    links = [
+        {"kind": "queue", "label": "线上取号", "appid": "wx1234567890abcdef", "path": "pages/q"},
+        {"kind": "appointment", "label": "预约", "url": "https://example.com/book"},
+    ]
+    update = (
+        "UPDATE outlet_profile SET service_links = CAST(:links AS jsonb) "
+        "WHERE institution_id = (SELECT id FROM institution WHERE fi_code = :code)"
+    )
+    with engine.begin() as conn:
+        conn.execute(text(update), {"links": json.dumps(links), "code": code})
+    try:
+        body = get(api, f"/outlets/{code}")
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(update), {"links": "[]", "code": code})
+    shown = [{k: v for k, v in link.items() if v is not None} for link in body["service_links"]]
+    assert shown == links
+
+
 def test_unknown_and_revoked_outlets(api: FlaskClient, engine: Engine) -> None:
     assert api.get(f"{API}/outlets/C9999999999999").status_code == 404
     with engine.connect() as conn:
@@ -244,6 +265,8 @@ def test_text_search(api: FlaskClient, engine: Engine) -> None:
     distances = [i["distance_m"] for i in near["items"]]
     assert distances and distances == sorted(distances)
     assert get(api, "/outlets/search", q="%_%")["items"] == []
+    typo = name[:-3] + "支航"  # 行 → 航: found by resemblance (pg_trgm)
+    assert name in [i["name"] for i in get(api, "/outlets/search", q=typo, limit=5)["items"]]
 
 
 def test_viewport_clusters_or_outlets(api: FlaskClient) -> None:
