@@ -197,6 +197,8 @@ class Viewport(MethodView):
 
         Few outlets: each one. Many: server-side clusters (count and centre) on a grid
         that follows the zoom level, so a view of the whole province stays small.
+        `open_now` narrows the outlets listed one by one; cluster counts take every
+        outlet that matches the other filters, open or not.
         """
         moment = _now()
         coord = args["coord"]
