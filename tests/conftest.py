@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -25,8 +26,11 @@ from backend.app import create_app
 from backend.config import Config
 from backend.database import make_engine, normalise_url
 from backend.dbadmin import create_database, drop_database
+from backend.demo.generate import generate
 from backend.migrate import upgrade
 from registry.base import Base
+from registry.importer import import_registry
+from registry.profile_import import import_profiles
 
 
 def _test_server_url() -> str:
@@ -87,6 +91,16 @@ def db_session(engine: Engine) -> Iterator[Session]:
         session.close()
         outer.rollback()
         connection.close()
+
+
+def load_generated(engine: Engine, directory: Path, *, outlets: int, seed: int) -> None:
+    """A generated Jiangsu sample, loaded through the real registry and profile imports
+    and committed (tests that share it only read; `truncate_all` clears it)."""
+    generate(directory, outlets=outlets, seed=seed)
+    with Session(engine) as session:
+        assert import_registry(session, directory / "institutions.csv").outcome == "accepted"
+        assert import_profiles(session, directory / "profiles.csv").outcome == "accepted"
+        session.commit()
 
 
 def truncate_all(engine: Engine) -> None:

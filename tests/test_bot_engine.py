@@ -19,14 +19,11 @@ from sqlalchemy.orm import Session
 
 from backend.app import create_app
 from backend.cli import main
-from backend.demo.generate import generate
 from bot.conversation import LOCATION_TTL, RESULTS_TTL
 from bot.engine import BotEngine
 from bot.messages import BotInput, BotReply, SharedLocation
 from geo.coords import convert, distance_m
-from registry.importer import import_registry
-from registry.profile_import import import_profiles
-from tests.conftest import TestConfig, truncate_all
+from tests.conftest import TestConfig, load_generated, truncate_all
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI)
@@ -37,11 +34,7 @@ ICBC = "C1010211000012"
 @pytest.fixture(scope="module")
 def loaded(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     data = tmp_path_factory.mktemp("bot")
-    generate(data, outlets=1500, seed=3)
-    with Session(engine) as session:
-        assert import_registry(session, data / "institutions.csv").outcome == "accepted"
-        assert import_profiles(session, data / "profiles.csv").outcome == "accepted"
-        session.commit()
+    load_generated(engine, data, outlets=1500, seed=3)
     yield engine
     truncate_all(engine)
 

@@ -32,11 +32,8 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from backend.demo.catalog import LEGAL_ENTITIES
-from backend.demo.generate import generate
 from bot.messages import BotInput, BotReply, SharedLocation
 from bot.messages import Engine as ChatEngine
-from registry.importer import import_registry
-from registry.profile_import import import_profiles
 from tests.bot_eval_cases import (
     CASES,
     KINDS,
@@ -53,7 +50,7 @@ from tests.bot_eval_cases import (
     Spot,
     Want,
 )
-from tests.conftest import truncate_all
+from tests.conftest import load_generated, truncate_all
 
 OUTLETS, SEED = 5000, 1  # as ./run.sh loads the demo
 EARTH_RADIUS_M = 6371008.8  # PostGIS's sphere (ST_Distance on geography, use_spheroid false)
@@ -492,11 +489,7 @@ def report(outcomes: list[Outcome], truth: dict[str, Outlet]) -> tuple[str, floa
 def demo(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The demo data as ./run.sh loads it, committed once for the module."""
     data = tmp_path_factory.mktemp("bot_eval_data")
-    generate(data, outlets=OUTLETS, seed=SEED)
-    with Session(engine) as session:
-        assert import_registry(session, data / "institutions.csv").outcome == "accepted"
-        assert import_profiles(session, data / "profiles.csv").outcome == "accepted"
-        session.commit()
+    load_generated(engine, data, outlets=OUTLETS, seed=SEED)
     yield data
     truncate_all(engine)
 

@@ -20,7 +20,6 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 import geo.search as geo_search
-from backend.demo.generate import generate
 from geo.clusters import MAX_OUTLETS, cell_size_deg, viewport
 from geo.coords import distance_m
 from geo.search import (
@@ -34,9 +33,7 @@ from geo.search import (
     search,
     statement,
 )
-from registry.importer import import_registry
-from registry.profile_import import import_profiles
-from tests.conftest import truncate_all
+from tests.conftest import load_generated, truncate_all
 
 XINJIEKOU = Point(32.0415, 118.7781)  # WGS-84, central Nanjing
 
@@ -45,11 +42,7 @@ XINJIEKOU = Point(32.0415, 118.7781)  # WGS-84, central Nanjing
 def loaded(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """800 generated outlets, committed once for the module (searches only read)."""
     data = tmp_path_factory.mktemp("geo")
-    generate(data, outlets=800, seed=11)
-    with Session(engine) as session:
-        assert import_registry(session, data / "institutions.csv").outcome == "accepted"
-        assert import_profiles(session, data / "profiles.csv").outcome == "accepted"
-        session.commit()
+    load_generated(engine, data, outlets=800, seed=11)
     yield engine
     truncate_all(engine)
 

@@ -21,10 +21,7 @@ from sqlalchemy.orm import Session
 
 import miniprogram_api.outlets
 from backend.app import create_app
-from backend.demo.generate import generate
-from registry.importer import import_registry
-from registry.profile_import import import_profiles
-from tests.conftest import TestConfig, truncate_all
+from tests.conftest import TestConfig, load_generated, truncate_all
 
 API = "/api/mp/v1"
 GCJ = (32.039452, 118.783309)  # Xinjiekou, Nanjing
@@ -77,10 +74,8 @@ def finder(
 ) -> Iterator[Flask]:
     """300 generated outlets, each given one of SCHEDULES in turn by institution id."""
     data = tmp_path_factory.mktemp("open_now")
-    generate(data, outlets=300, seed=31)
+    load_generated(engine, data, outlets=300, seed=31)
     with Session(engine) as session:
-        assert import_registry(session, data / "institutions.csv").outcome == "accepted"
-        assert import_profiles(session, data / "profiles.csv").outcome == "accepted"
         for i, group in enumerate(GROUPS):
             session.execute(
                 text(

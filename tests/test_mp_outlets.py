@@ -11,17 +11,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
-from sqlalchemy.orm import Session
 
 import miniprogram_api.outlets
 from backend.app import create_app
-from backend.demo.generate import generate
 from geo.coords import convert, distance_m
 from geo.search import Point, SearchQuery, search
 from miniprogram_api.public_blueprint import INVALID_MESSAGE
-from registry.importer import import_registry
-from registry.profile_import import import_profiles
-from tests.conftest import TestConfig, truncate_all
+from tests.conftest import TestConfig, load_generated, truncate_all
 
 API = "/api/mp/v1"
 # Xinjiekou, Nanjing: WGS-84 and its GCJ-02 form (STANDARDS.md reference point)
@@ -36,11 +32,7 @@ def finder(
 ) -> Iterator[Flask]:
     """An app over 600 generated outlets, loaded once (these tests only read)."""
     data = tmp_path_factory.mktemp("mp")
-    generate(data, outlets=600, seed=21)
-    with Session(engine) as session:
-        assert import_registry(session, data / "institutions.csv").outcome == "accepted"
-        assert import_profiles(session, data / "profiles.csv").outcome == "accepted"
-        session.commit()
+    load_generated(engine, data, outlets=600, seed=21)
     app = create_app(TestConfig(database_url=database_url))
     yield app
     app.extensions["branchfinder.db"].dispose()

@@ -20,16 +20,13 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from backend.app import create_app
-from backend.demo.generate import generate
 from backend.extensions import db_session
 from geo.coords import convert, distance_m
 from registry import staff as staff_lib
 from registry.history import RevertRefused, revert
-from registry.importer import import_registry
-from registry.profile_import import import_profiles
 from registry.regions import bounds
 from registry.reviews import accept, reject
-from tests.conftest import TestConfig, truncate_all
+from tests.conftest import TestConfig, load_generated, truncate_all
 from tests.fake_wechat import APPID, SECRET, FakeWeChat, fake_wechat
 
 API = "/api/mp/v1"
@@ -48,11 +45,8 @@ def outlets(
 ) -> Iterator[Iterator[str]]:
     """Active outlets with a position and a region box, one per test that asks."""
     data = tmp_path_factory.mktemp("staff")
-    generate(data, outlets=120, seed=5)
+    load_generated(engine, data, outlets=120, seed=5)
     with Session(engine) as session:
-        assert import_registry(session, data / "institutions.csv").outcome == "accepted"
-        assert import_profiles(session, data / "profiles.csv").outcome == "accepted"
-        session.commit()
         codes = session.execute(
             text(
                 "SELECT i.fi_code, i.region_code FROM institution i "
