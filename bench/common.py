@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import os
 import resource
+import signal
+import subprocess
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
 from backend.database import normalise_url
 from backend.dbadmin import create_database, drop_database
 from backend.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def server_url() -> str:
@@ -62,6 +68,43 @@ def cpu_seconds(matches: str) -> float:
         if matches in command:
             ticks += int(fields[11]) + int(fields[12])  # utime, stime
     return ticks / _TICKS_PER_S
+
+
+def gunicorn(
+    app: str,
+    port: int,
+    *,
+    workers: int,
+    env: dict[str, str],
+    ready: str = "/healthz",
+    checkout: Path = ROOT,
+    options: tuple[str, ...] = (),
+) -> subprocess.Popen[bytes]:
+    """`app` served by gunicorn on 127.0.0.1:`port` from `checkout` (this one, or an
+    earlier revision's worktree), returned once `ready` answers. Its own process group,
+    so that `stop` ends the master and its workers together. `env` is added to ours,
+    with warnings-only logging."""
+    command = [str(ROOT / ".venv/bin/gunicorn"), "--bind", f"127.0.0.1:{port}"]
+    command += ["--workers", str(workers), "--log-level", "warning", "--chdir", str(checkout)]
+    proc = subprocess.Popen(
+        [*command, *options, app],
+        cwd=checkout,
+        env={**os.environ, "BRANCHFINDER_LOG_LEVEL": "WARNING", "PYTHONPATH": str(checkout), **env},
+        start_new_session=True,
+    )
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{ready}", timeout=1)
+            return proc
+        except OSError:
+            time.sleep(0.1)
+    stop(proc)
+    raise SystemExit(f"{app} from {checkout} did not start on port {port}")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=10)
 
 
 def peak_rss_mb() -> float:

@@ -26,13 +26,11 @@ import argparse
 import json
 import os
 import random
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import NamedTuple
 
@@ -45,12 +43,11 @@ from sqlalchemy.engine import make_url
 from backend.database import make_engine, make_sessionmaker, normalise_url
 from backend.dbadmin import create_database
 from backend.migrate import upgrade
-from bench.common import cpu_seconds, report, server_url
+from bench.common import ROOT, cpu_seconds, gunicorn, report, server_url, stop
 from geo.clusters import viewport
 from geo.search import BBox, Filters, Point, SearchQuery, driver_statement, statement
 from registry.regions import jiangsu_places
 
-ROOT = Path(__file__).resolve().parent.parent
 JIANGSU = BBox(30.7, 116.3, 35.2, 121.9)
 
 
@@ -149,49 +146,9 @@ end
 """
 
 
-def serve(
-    app: str, port: int, url: str, workers: int, extra_env: dict[str, str] | None = None
-) -> subprocess.Popen[bytes]:
-    libpq_url = url.replace("postgresql+psycopg2://", "postgresql://", 1)  # for raw psycopg2
-    env = {
-        **os.environ,
-        "DATABASE_URL": libpq_url,
-        "BRANCHFINDER_LOG_LEVEL": "WARNING",
-        **(extra_env or {}),
-    }
-    proc = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/gunicorn"),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-            app,
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-    )
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(
-                f"http://127.0.0.1:{port}/healthz"
-                if "backend" in app
-                else f"http://127.0.0.1:{port}/nearby?lat=32&lng=118.8",
-                timeout=1,
-            )
-            return proc
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit(f"{app} did not start")
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    os.killpg(proc.pid, signal.SIGTERM)
-    proc.wait(timeout=10)
+def libpq_url(url: str) -> str:
+    """The database URL as libpq reads it (baseline (b) connects with raw psycopg2)."""
+    return url.replace("postgresql+psycopg2://", "postgresql://", 1)
 
 
 def wrk(
@@ -340,7 +297,16 @@ def main() -> None:
         ),
     }
     servers = {port: app for app, port, _ in apps.values()}
-    procs = [serve(app, port, url, args.workers, baseline_env) for port, app in servers.items()]
+    procs = [
+        gunicorn(
+            app,
+            port,
+            workers=args.workers,
+            env={"DATABASE_URL": libpq_url(url), **baseline_env},
+            ready="/healthz" if app.startswith("backend.") else "/nearby?lat=32&lng=118.8",
+        )
+        for port, app in servers.items()
+    ]
     http: dict[str, dict[int, Served]] = {name: {} for name in apps}
     try:
         for _, port, path in apps.values():

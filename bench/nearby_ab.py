@@ -17,43 +17,17 @@ this checkout's head), so the earlier revision must read the same schema.
 from __future__ import annotations
 
 import argparse
-import os
-import signal
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import cpu_seconds, report
-from bench.geo_search import ROOT, bench_database, random_points, wrk
+from bench.common import ROOT, cpu_seconds, gunicorn, report, stop
+from bench.geo_search import bench_database, libpq_url, random_points, wrk
 
 NEARBY = "/api/mp/v1/outlets/nearby?lat=%f&lng=%f&coord={coord}&limit=20&radius_m=50000"
-
-
-def serve(checkout: Path, port: int, url: str, workers: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": url.replace("postgresql+psycopg2://", "postgresql://", 1),
-        "BRANCHFINDER_LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(checkout),
-    }
-    command = [str(ROOT / ".venv/bin/gunicorn"), "--bind", f"127.0.0.1:{port}"]
-    command += ["--workers", str(workers), "--log-level", "warning", "--chdir", str(checkout)]
-    proc = subprocess.Popen(
-        [*command, "backend.wsgi:app"], cwd=checkout, env=env, start_new_session=True
-    )
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            return proc
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit(f"{checkout} did not start on port {port}")
 
 
 def main() -> None:
@@ -81,7 +55,16 @@ def main() -> None:
             capture_output=True,
         )
         versions = {args.against: (earlier, 8721), "this checkout": (ROOT, 8722)}
-        procs = [serve(checkout, port, url, args.workers) for checkout, port in versions.values()]
+        procs = [
+            gunicorn(
+                "backend.wsgi:app",
+                port,
+                workers=args.workers,
+                env={"DATABASE_URL": libpq_url(url)},
+                checkout=checkout,
+            )
+            for checkout, port in versions.values()
+        ]
         served = {name: [0.0, 0.0, 0.0] for name in versions}  # requests, gunicorn s, postgres s
         try:
             for _, port in versions.values():
@@ -99,8 +82,7 @@ def main() -> None:
                     total[2] += cpu_seconds(db) - before[1]
         finally:
             for proc in procs:
-                os.killpg(proc.pid, signal.SIGTERM)
-                proc.wait(timeout=10)
+                stop(proc)
             subprocess.run(
                 ["git", "worktree", "remove", "--force", str(earlier)], cwd=ROOT, check=False
             )

@@ -20,15 +20,12 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import random
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -41,12 +38,11 @@ from sqlalchemy import text
 from backend import tokens
 from backend.database import make_engine, make_sessionmaker, session_scope
 from backend.demo.generate import generate
-from bench.common import report, scratch_database
+from bench.common import gunicorn, report, scratch_database, stop
 from registry import staff
 from registry.importer import import_registry
 from registry.profile_import import import_profiles
 
-ROOT = Path(__file__).resolve().parent.parent
 PEPPER = "bench-pepper"
 PORT = 18_431
 
@@ -104,38 +100,14 @@ def prepare(url: str, outlets: int) -> tuple[str, list[str]]:
 
 def serve(url: str, workers: int, photo_dir: str) -> subprocess.Popen[bytes]:
     env = {
-        **os.environ,
         "DATABASE_URL": url,
-        "BRANCHFINDER_LOG_LEVEL": "WARNING",
         "BRANCHFINDER_SECRET_KEY": PEPPER,
         "BRANCHFINDER_PHOTO_DIR": photo_dir,
         "BRANCHFINDER_STAFF_UPLOAD_RATE_LIMIT": "1000000",
     }
-    proc = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/gunicorn"),
-            "--bind",
-            f"127.0.0.1:{PORT}",
-            "--workers",
-            str(workers),
-            "--timeout",
-            "120",
-            "--log-level",
-            "warning",
-            "backend.wsgi:app",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
+    return gunicorn(
+        "backend.wsgi:app", PORT, workers=workers, env=env, options=("--timeout", "120")
     )
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=1)
-            return proc
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("gunicorn did not start")
 
 
 def worker_pids(master: int) -> list[int]:
@@ -242,8 +214,7 @@ def main() -> None:
                     )
                 )
         finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=10)
+            stop(proc)
     report(rows)
 
 
