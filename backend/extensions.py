@@ -49,24 +49,29 @@ class KeptReader:
             return None
         try:
             connection = self._connection
-            if connection is not None and connection.invalidated:
+            if connection is not None and not self._usable(connection):
                 connection.close()
-                connection = None
-            if connection is not None and (
-                time.monotonic() - self._used_at >= connections.IDLE_PING_S
-            ):
-                try:
-                    connections.ping(connection.connection.dbapi_connection)
-                except exc.DisconnectionError as error:
-                    connection.invalidate(error)
-                    connection.close()
-                    connection = None
+                connection = self._connection = None  # forgotten even if no new one comes
             if connection is None:
                 connection = self._connection = self._engine.connect()
             return connection
         except BaseException:
             self._lock.release()
             raise
+
+    def _usable(self, connection: Connection) -> bool:
+        """Not invalidated by a statement that found the server gone, and, after sitting
+        idle, answering a ping (one that fails invalidates it)."""
+        if connection.invalidated:
+            return False
+        if time.monotonic() - self._used_at < connections.IDLE_PING_S:
+            return True
+        try:
+            connections.ping(connection.connection.dbapi_connection)
+        except exc.DisconnectionError as error:
+            connection.invalidate(error)
+            return False
+        return True
 
     def give_back(self) -> None:
         self._used_at = time.monotonic()

@@ -122,3 +122,24 @@ def test_a_kept_connection_cut_while_busy_fails_once_then_is_replaced(
     with pytest.raises(DBAPIError):
         _request_pid(app)
     assert _request_pid(app) != first
+
+
+def test_a_kept_connection_is_replaced_once_the_server_takes_connections_again(
+    app: Flask, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kept connection found gone while no new one can be made: that request fails,
+    and the next one, with the server back, gets a new connection, not the dead one."""
+    first = _request_pid(app)
+    _terminate(engine, first)
+    monkeypatch.setattr(database_module, "IDLE_PING_S", 0.0)
+    kept = app.extensions["branchfinder.db"].kept_reader
+    refused = OperationalError("connect", {}, Exception("the server refuses connections"))
+
+    def refuse() -> None:
+        raise refused
+
+    with monkeypatch.context() as down:
+        down.setattr(kept._engine, "connect", refuse)
+        with pytest.raises(OperationalError):
+            _request_pid(app)
+    assert _request_pid(app) != first
