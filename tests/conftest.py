@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,12 +110,22 @@ def truncate_all(engine: Engine) -> None:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
+@contextmanager
+def app_on(engine: Engine, database_url: str) -> Iterator[Flask]:
+    """An app on the test database; afterwards its connections are closed and every
+    table emptied, whatever the tests (or the data loaded before) put there."""
+    application = create_app(TestConfig(database_url=database_url))
+    try:
+        yield application
+    finally:
+        application.extensions["branchfinder.db"].dispose()
+        truncate_all(engine)
+
+
 @pytest.fixture
 def app(database_url: str, engine: Engine) -> Iterator[Flask]:
-    application = create_app(TestConfig(database_url=database_url))
-    yield application
-    application.extensions["branchfinder.db"].dispose()
-    truncate_all(engine)
+    with app_on(engine, database_url) as application:
+        yield application
 
 
 @pytest.fixture

@@ -20,8 +20,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 import miniprogram_api.outlets
-from backend.app import create_app
-from tests.conftest import TestConfig, load_generated, truncate_all
+from tests.conftest import app_on, load_generated
 
 API = "/api/mp/v1"
 GCJ = (32.039452, 118.783309)  # Xinjiekou, Nanjing
@@ -85,10 +84,8 @@ def finder(
                 {"hours": json.dumps(SCHEDULES[group]), "n": len(GROUPS), "i": i},
             )
         session.commit()
-    app = create_app(TestConfig(database_url=database_url))
-    yield app
-    app.extensions["branchfinder.db"].dispose()
-    truncate_all(engine)
+    with app_on(engine, database_url) as app:
+        yield app
 
 
 @pytest.fixture(scope="module")

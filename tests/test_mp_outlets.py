@@ -13,11 +13,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
 
 import miniprogram_api.outlets
-from backend.app import create_app
 from geo.coords import convert, distance_m
 from geo.search import Point, SearchQuery, search
 from miniprogram_api.public_blueprint import INVALID_MESSAGE
-from tests.conftest import TestConfig, load_generated, truncate_all
+from tests.conftest import app_on, load_generated
 
 API = "/api/mp/v1"
 # Xinjiekou, Nanjing: WGS-84 and its GCJ-02 form (STANDARDS.md reference point)
@@ -33,10 +32,8 @@ def finder(
     """An app over 600 generated outlets, loaded once (these tests only read)."""
     data = tmp_path_factory.mktemp("mp")
     load_generated(engine, data, outlets=600, seed=21)
-    app = create_app(TestConfig(database_url=database_url))
-    yield app
-    app.extensions["branchfinder.db"].dispose()
-    truncate_all(engine)
+    with app_on(engine, database_url) as app:
+        yield app
 
 
 @pytest.fixture
