@@ -229,7 +229,7 @@ def interleaved(
     }
 
 
-def served(measured: Served) -> str:
+def served_text(measured: Served) -> str:
     return (
         f"{measured.rps:,.0f} req/s, p95 {measured.p95_ms:.1f} ms; CPU per request: "
         f"gunicorn {measured.server_cpu_ms:.3f} ms, PostgreSQL {measured.postgres_cpu_ms:.3f} ms"
@@ -339,10 +339,10 @@ def main() -> None:
     ]
     for c in (8, 32):
         ours = http["branchfinder"][c]
-        rows.append((f"/outlets/nearby, {c} connections", served(ours)))
+        rows.append((f"/outlets/nearby, {c} connections", served_text(ours)))
         for name in ("baseline (b)", "baseline (b) same statement"):
             base = http[name][c]
-            rows.append((f"{name}, {c} connections", served(base)))
+            rows.append((f"{name}, {c} connections", served_text(base)))
             rows.append((f"  ratio to it at {c}", f"{ours.rps / base.rps:.2f} (goal >= 0.8)"))
     report(rows)
 

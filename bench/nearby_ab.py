@@ -3,8 +3,8 @@
 For changes to the public finder's hot path, whose effect (a few per cent) is smaller
 than this host's drift between two runs: both versions are served at once under
 gunicorn (the earlier one from a temporary `git worktree`, with this checkout's
-virtual environment), and `wrk` loads them in alternating rounds, as
-bench/geo_search.py does with its baselines. Besides requests/s, the CPU time of each
+virtual environment), and `wrk` loads them in alternating rounds with
+bench/geo_search.py's `interleaved`. Besides requests/s, the CPU time of each
 version's gunicorn processes and of all PostgreSQL processes is read from /proc per
 round and divided by the requests served, which is steadier than throughput.
 
@@ -24,8 +24,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, cpu_seconds, gunicorn, report, stop
-from bench.geo_search import bench_database, libpq_url, random_points, wrk
+from bench.common import ROOT, gunicorn, report, stop
+from bench.geo_search import (
+    bench_database,
+    interleaved,
+    libpq_url,
+    random_points,
+    served_text,
+    wrk,
+)
 
 NEARBY = "/api/mp/v1/outlets/nearby?lat=%f&lng=%f&coord={coord}&limit=20&radius_m=50000"
 
@@ -65,39 +72,27 @@ def main() -> None:
             )
             for checkout, port in versions.values()
         ]
-        served = {name: [0.0, 0.0, 0.0] for name in versions}  # requests, gunicorn s, postgres s
+        apps = {name: ("backend.wsgi:app", port, path) for name, (_, port) in versions.items()}
         try:
             for _, port in versions.values():
                 wrk(port, path, points, args.connections, 2)  # warm up
-            names = list(versions)
-            for i in range(args.rounds):
-                for name in names if i % 2 == 0 else names[::-1]:
-                    port = versions[name][1]
-                    ours, db = f"127.0.0.1:{port}", "postgres:"
-                    before = cpu_seconds(ours), cpu_seconds(db)
-                    rps, _ = wrk(port, path, points, args.connections, args.seconds)
-                    total = served[name]
-                    total[0] += rps * args.seconds
-                    total[1] += cpu_seconds(ours) - before[0]
-                    total[2] += cpu_seconds(db) - before[1]
+            served = interleaved(
+                apps, points, args.connections, args.rounds * args.seconds, args.rounds
+            )
         finally:
             for proc in procs:
                 stop(proc)
             subprocess.run(
                 ["git", "worktree", "remove", "--force", str(earlier)], cwd=ROOT, check=False
             )
-    seconds = args.rounds * args.seconds
     rows = [("outlets", f"{args.outlets:,}"), ("query", f"{path} ({args.connections} conn.)")]
-    for name, (requests, python, postgres) in served.items():
-        per_request = f"gunicorn {1000 * python / requests:.3f} ms, "
-        per_request += f"PostgreSQL {1000 * postgres / requests:.3f} ms"
-        rows.append((name, f"{requests / seconds:,.0f} req/s; CPU per request: {per_request}"))
-    (old, new) = (served[args.against], served["this checkout"])
+    rows += [(name, served_text(measured)) for name, measured in served.items()]
+    old, new = served[args.against], served["this checkout"]
     rows.append(
         (
             "this checkout / earlier",
-            f"throughput {new[0] / old[0]:.2f}x, "
-            f"gunicorn CPU per request {(new[1] / new[0]) / (old[1] / old[0]):.2f}x",
+            f"throughput {new.rps / old.rps:.2f}x, "
+            f"gunicorn CPU per request {new.server_cpu_ms / old.server_cpu_ms:.2f}x",
         )
     )
     report(rows)
