@@ -2,8 +2,10 @@
 
 Every error answer has flask-smorest's JSON shape `{code, status, message,
 errors?}`; this subclass makes sure `message` is always there, that a body
-which is not valid JSON is a 400 naming the body, and that anything
-unexpected becomes a 500 carrying only the request id, never a stack trace.
+which is not valid JSON is a 400 naming the body, that anything
+unexpected becomes a 500 carrying only the request id, never a stack trace,
+and that on the public's paths every message holds Chinese
+(backend/messages_zh.py).
 """
 
 from __future__ import annotations
@@ -15,11 +17,16 @@ import flask
 import flask_smorest
 import marshmallow as ma
 import orjson
-from flask import current_app, g
+from flask import current_app, g, request
 from flask.wrappers import Response
 from werkzeug.exceptions import BadRequest, HTTPException
 
+from backend.messages_zh import http_message, translate_errors
+
 log = logging.getLogger("branchfinder.errors")
+
+# Paths the public reads answers of: their error messages all hold Chinese.
+PUBLIC_PREFIXES = ("/api/mp/", "/api/bot/")
 
 
 INVALID_JSON_MESSAGE = "The request body is not valid JSON."
@@ -44,6 +51,14 @@ class Api(flask_smorest.Api):  # type: ignore[misc]
     def handle_http_exception(
         self, error: HTTPException
     ) -> tuple[dict[str, Any], int, dict[str, str]]:
+        payload, code, headers = self._english_answer(error)
+        if request.path.startswith(PUBLIC_PREFIXES):
+            payload["message"] = http_message(code, payload["message"])
+            if "errors" in payload:
+                payload["errors"] = translate_errors(payload["errors"])
+        return payload, code, headers
+
+    def _english_answer(self, error: HTTPException) -> tuple[dict[str, Any], int, dict[str, str]]:
         payload, code, headers = super().handle_http_exception(error)
         deliberate = bool(getattr(error, "data", None))  # our abort(503, message=...): says why
         if code >= 500 and not deliberate:

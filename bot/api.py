@@ -15,9 +15,9 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import abort
 
-from backend.arguments import Blueprint
 from backend.config import Config
 from backend.extensions import db_session
+from backend.public_blueprint import PublicBlueprint
 from backend.ratelimit import limit_current_client
 from bot.messages import BotInput, Engine, SharedLocation
 from bot.wechat import ENGINE_EXTENSION
@@ -27,7 +27,7 @@ from miniprogram_api.schemas import PositionSchema
 PREFIX = "/api/bot/v1"
 MAX_TEXT = 500
 
-blp = Blueprint(
+blp = PublicBlueprint(
     "bot", __name__, description="聊天机器人 / Chat bot: questions about outlets in Chinese"
 )
 

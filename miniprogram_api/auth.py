@@ -16,9 +16,9 @@ from flask_smorest import abort
 from backend import tokens
 from backend.config import Config
 from backend.extensions import database, db_session
+from backend.public_blueprint import PublicBlueprint
 from backend.ratelimit import limit_current_client
 from backend.wechat_login import LoginFailed, MiniProgramLogin
-from miniprogram_api.public_blueprint import PublicBlueprint
 from miniprogram_api.staff_schemas import LoginArgs, LoginSchema
 from registry import staff
 

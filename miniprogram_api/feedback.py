@@ -18,9 +18,9 @@ from flask_smorest.error_handler import ErrorSchema
 
 from backend.config import Config
 from backend.extensions import db_session
+from backend.public_blueprint import INVALID_MESSAGE, PublicBlueprint
 from backend.ratelimit import TOO_MANY_MESSAGE, limit_current_client
 from geo.coords import COORD_SYSTEMS
-from miniprogram_api.public_blueprint import INVALID_MESSAGE, PublicBlueprint
 from registry.feedback import (
     FEEDBACK_KIND_LABELS,
     FEEDBACK_KINDS,

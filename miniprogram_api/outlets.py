@@ -17,11 +17,11 @@ from flask_smorest import abort
 
 from backend.api import prebuilt
 from backend.extensions import read_connection, read_session
+from backend.public_blueprint import PublicBlueprint
 from geo.clusters import viewport as viewport_service
 from geo.coords import CoordinateError, CoordSystem, convert, position_in, positions_in
 from geo.search import BBox, Filters, OutletHit, Point, SearchError, SearchQuery, search
 from miniprogram_api.photos import photo_urls
-from miniprogram_api.public_blueprint import PublicBlueprint
 from miniprogram_api.schemas import (
     BusinessTypeSchema,
     CoordArgs,

@@ -14,7 +14,7 @@ from flask_smorest import abort
 
 import miniprogram_api
 from backend.extensions import read_session
-from miniprogram_api.public_blueprint import PublicBlueprint
+from backend.public_blueprint import PublicBlueprint
 from registry.outlet_photos import known_key
 from registry.photo_store import VARIANTS, PhotoStore
 

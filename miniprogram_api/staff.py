@@ -20,10 +20,10 @@ from werkzeug.datastructures import FileStorage
 
 from backend.config import Config
 from backend.extensions import db_session
+from backend.public_blueprint import PublicBlueprint
 from backend.ratelimit import TOO_MANY_MESSAGE, hit
 from miniprogram_api.auth import STAFF_SECURITY, current_staff
 from miniprogram_api.photos import photo_store, photo_urls
-from miniprogram_api.public_blueprint import PublicBlueprint
 from miniprogram_api.schemas import PhotoSchema
 from miniprogram_api.staff_schemas import (
     BindArgs,
@@ -74,7 +74,7 @@ def _bound(staff_id: int, fi_code: str) -> int:
 
 
 def _refused(location: str, field: str, message_zh: str, message_en: str) -> NoReturn:
-    abort(422, message=message_zh, errors={location: {field: [message_en]}})
+    abort(422, message=message_zh, errors={location: {field: [f"{message_zh} / {message_en}"]}})
     raise AssertionError
 
 
@@ -281,7 +281,7 @@ class Photos(MethodView):
             abort(
                 415 if exc.code in ("not_an_image", "unsupported_format") else 422,
                 message=f"照片无法使用：{exc.message_zh}",
-                errors={"files": {"photo": [f"{exc.code}: {exc.message_en}"]}},
+                errors={"files": {"photo": [f"{exc.code}: {exc.message_zh} / {exc.message_en}"]}},
             )
             raise
         session = db_session()

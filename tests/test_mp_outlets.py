@@ -13,9 +13,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
 
 import miniprogram_api.outlets
+from backend.public_blueprint import INVALID_MESSAGE
 from geo.coords import convert, distance_m
 from geo.search import Point, SearchQuery, search
-from miniprogram_api.public_blueprint import INVALID_MESSAGE
 from tests.conftest import app_on, load_generated
 
 API = "/api/mp/v1"
