@@ -15,11 +15,25 @@ from typing import Any
 import click
 from sqlalchemy.exc import OperationalError
 
-from backend.cli_common import DB_OPTION
+from backend.cli_common import DB_OPTION, one_line_error
 from backend.config import Config
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Commands(click.Group):
+    """A database that cannot be reached is one line saying what to run, whichever
+    command met it (most also catch it themselves, to say what was rolled back)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OperationalError as exc:
+            raise click.ClickException(one_line_error(exc)) from exc
+
+
+@click.group(
+    cls=_Commands,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 def main() -> None:
     """branchfinder (金融网点通): finder of financial outlets over the PBoC registry."""
 
@@ -470,9 +484,7 @@ def profiles_import(
     )
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+_one_line = one_line_error
 
 
 # --- chat -----------------------------------------------------------------------------------

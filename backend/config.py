@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 
 def _env(name: str, default: str) -> str:
@@ -36,6 +38,32 @@ def _env_float(name: str, default: float) -> float:
 
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:25432/branchfinder"
+# The checkout this code runs from: ./run.sh keeps the local cluster's password in its .run/.
+CHECKOUT = Path(__file__).resolve().parent.parent
+LOCAL_PASSWORD_FILE = Path(".run") / "pg-password"
+
+
+def local_cluster_url(checkout: Path | None = None) -> str | None:
+    """The URL of the project's local cluster as scripts/setup.sh made it (password, port,
+    database), or None when ./run.sh has not set one up in this checkout.
+
+    Without it every command that reaches the database would need a DATABASE_URL built by
+    hand from the password file; with it the README's CLI examples work as written."""
+    password_file = (checkout or CHECKOUT) / LOCAL_PASSWORD_FILE
+    try:
+        password = password_file.read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    if not password:
+        return None
+    port = _env_int("BRANCHFINDER_PG_PORT", 25432)
+    name = _env("BRANCHFINDER_PG_DB", "branchfinder")
+    return f"postgresql://postgres:{quote(password, safe='')}@127.0.0.1:{port}/{name}"
+
+
+def default_database_url() -> str:
+    """DATABASE_URL if set, else the local cluster of ./run.sh, else the documented default."""
+    return os.environ.get("DATABASE_URL") or local_cluster_url() or DEFAULT_DATABASE_URL
 
 
 @dataclass
@@ -46,7 +74,7 @@ class Config:
     lives in the database named by `database_url`.
     """
 
-    database_url: str = field(default_factory=lambda: _env("DATABASE_URL", DEFAULT_DATABASE_URL))
+    database_url: str = field(default_factory=default_database_url)
     db_pool_size: int = field(default_factory=lambda: _env_int("BRANCHFINDER_DB_POOL_SIZE", 5))
     db_statement_timeout_ms: int = field(
         default_factory=lambda: _env_int("BRANCHFINDER_DB_STATEMENT_TIMEOUT_MS", 15000)
