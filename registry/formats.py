@@ -591,6 +591,12 @@ def open_submission(path: Path, spec: Sequence[ColumnSpec]) -> OpenedFile:
         opened.problems.append(FileProblem(FILE_EMPTY, "error", None, "no header", None))
         return opened
     header_row, header = first[0], _trimmed(first[1])
+    if damaged_header := [shown for cell in header if (shown := unreadable(cell)) is not None]:
+        # _confined took another line for the header (a quoted line break, a line of quotes)
+        detail = "the header cannot be read as " + (opened.encoding or "")
+        problem = FileProblem(FILE_ENCODING, "error", None, damaged_header[0], header_row, detail)
+        opened.problems.append(problem)
+        return opened
     opened.columns, opened.problems = _map_header(header, spec, header_row)
     opened.problems += _sample_mojibake([(header_row, header), *sample], header)
     if not sample:

@@ -449,3 +449,11 @@ def test_unreadable_csv_body_is_reported_after_rows(tmp_path: Path) -> None:
 def test_oversized_field_in_the_sample_is_found_when_opening(tmp_path: Path) -> None:
     f = opened(tmp_path, 'fi_code,name\nC1,"' + "x" * 200_000 + '"\n')
     assert rules(f.problems) == ["FILE-TYPE"] and list(f.rows()) == []
+
+
+def test_a_damaged_header_behind_a_blank_looking_line_is_a_file_problem(tmp_path: Path) -> None:
+    """The byte scan takes the line of empty quotes for the header; the CSV reader skips it."""
+    rows = "".join(f"C10212320000{i:02d},{ICBC}\n" for i in range(10))
+    f = opened(tmp_path, b'"",""\n' + b"fi_code,na\xffme\n" + rows.encode())
+    assert [(p.rule_id, p.row, p.value) for p in f.problems] == [("FILE-ENCODING", 2, "na\\xffme")]
+    assert list(f.rows()) == []
