@@ -197,6 +197,21 @@ def test_undecodable_bytes_in_a_few_rows_refuse_those_rows(
         assert result.summary["accepted"] == 48 - len(set(SEEDED) - WARNING_ROWS) - 2
 
 
+def test_a_damaged_resend_of_a_stored_file_is_checked_row_by_row(
+    db_session: Session, tmp_path: Path
+) -> None:
+    """The quick pass for unchanged re-sends fingerprints each row as spelled: it must not
+    meet unreadable bytes (they cannot be encoded), and such a row was never stored anyway."""
+    clean = write_csv(tmp_path / "clean.csv", seeded_rows({}))
+    assert import_registry(db_session, clean, ImportOptions()).outcome == "accepted"
+    path = tmp_path / "damaged.csv"
+    path.write_bytes(damaged(clean.read_bytes(), {40: b"\xff"}))
+    again = import_registry(db_session, path, ImportOptions())
+    assert found(again) == {(40, "name", "FLD-ENCODING")}
+    assert again.exit_code == 1
+    assert (again.summary["unchanged"], again.summary["updated"]) == (47, 0)
+
+
 def test_undecodable_bytes_in_most_rows_refuse_the_file(
     db_session: Session, tmp_path: Path
 ) -> None:
