@@ -6,7 +6,13 @@ read-only mode), or CSV text in UTF-8 (with or without BOM) or GB18030. Anything
 :class:`FileProblem`, not an exception. Each :meth:`OpenedFile.rows` call reads the file again,
 so memory does not grow with the file. ``rows()`` adds a ``FILE-TYPE`` problem if the body turns
 out unreadable part-way, so look at ``problems`` again after iterating. Record checks belong to
-the caller, which also runs :func:`looks_like_mojibake` on each text value.
+the caller, which also runs :func:`looks_like_mojibake` and :func:`unreadable` on each value.
+
+A defect of the whole file is a :class:`FileProblem`; one confined to some cells is left to the
+record checks, so that a receipt lists every row's defects in one pass. Bytes the encoding
+cannot read, in a minority of the data lines of a CSV file whose header reads, come through as
+lone surrogates (``surrogateescape``), one per byte, which :func:`unreadable` finds and shows;
+garbled text (mojibake) stops the file only in its header or in most of its sampled text cells.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ __all__ = [
     "mojibake_repair",
     "normalise_header",
     "open_submission",
+    "unreadable",
 ]
 
 FILE_TYPE: Final = "FILE-TYPE"
@@ -270,6 +277,26 @@ def _zip_kind(path: Path) -> str | None:
     return "ZIP archive, not an XLSX workbook"
 
 
+# A character no decoding of text yields: "surrogateescape" turns each unreadable byte into one.
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+
+def _shown_surrogate(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
+
+
+def unreadable(text: str) -> str | None:
+    """``text`` with its unreadable bytes shown as ``\\xNN``, or None when it has none.
+
+    They can be neither stored (PostgreSQL text is valid UTF-8) nor guessed, so a cell
+    holding one is reported with this storable form and otherwise left unused.
+    """
+    if text.isascii() or _SURROGATE.search(text) is None:
+        return None
+    return _SURROGATE.sub(_shown_surrogate, text)
+
+
 @dataclass
 class _Scan:
     ok: bool
@@ -302,27 +329,68 @@ def _scan(path: Path, encoding: str, start: int) -> _Scan:
             pos += len(chunk)
 
 
-def _detect_encoding(path: Path) -> tuple[str | None, FileProblem | None]:
+def _confined(path: Path, encoding: str, start: int) -> bool:
+    """Whether the bytes ``encoding`` cannot read are confined to some data lines.
+
+    They are when the header (the first non-blank line) reads and at most half of the data
+    lines holding non-ASCII bytes have such bytes: then the file is in ``encoding`` and those
+    lines are damaged, which the record checks report row by row. More, and the file is in
+    some other encoding: nothing in it can be trusted. Only damaged files pay for this pass.
+    """
+    decoder = codecs.getincrementaldecoder(encoding)("surrogateescape")
+    text_lines = bad_lines = 0
+    header: bool | None = None  # whether the header is damaged, once it is seen
+    carry = ""  # the unfinished last line of the previous chunk
+    with path.open("rb") as fh:
+        fh.seek(start)
+        while True:
+            chunk = fh.read(CHUNK)
+            lines = (carry + decoder.decode(chunk, final=not chunk)).split("\n")
+            carry = "" if not chunk else lines.pop()
+            for line in lines:
+                if header is None:
+                    if line.strip(" \t\r,;"):
+                        header = _SURROGATE.search(line) is not None
+                elif not line.isascii():
+                    text_lines += 1
+                    bad_lines += _SURROGATE.search(line) is not None
+            if not chunk:
+                return header is False and bad_lines * 2 <= text_lines
+
+
+def _detect_encoding(path: Path) -> tuple[str | None, str, FileProblem | None]:
+    """The file's encoding, the decoding errors to read it with, or why it cannot be read.
+
+    "surrogateescape" when the file is in that encoding but some data lines are damaged
+    (:func:`_confined`); either candidate may be the one whose damage is confined.
+    """
     with path.open("rb") as fh:
         bom = fh.read(3) == codecs.BOM_UTF8
+    utf8_name = "utf-8-sig" if bom else "utf-8"
     utf8 = _scan(path, "utf-8", 3 if bom else 0)
     if utf8.ok:
-        return ("utf-8-sig" if bom else "utf-8"), None
+        return utf8_name, "strict", None
     bad, judged = utf8, "UTF-8"
+    candidates = [(utf8_name, 3 if bom else 0)]
     if not bom and utf8.evidence < UTF8_EVIDENCE:
         gb = _scan(path, "gb18030", 0)
         if gb.ok:
-            return "gb18030", None
+            return "gb18030", "strict", None
+        candidates.append(("gb18030", 0))
         if gb.offset > utf8.offset:
             bad, judged = gb, "GB18030"
+            candidates.reverse()
+    for encoding, start in candidates:
+        if _confined(path, encoding, start):
+            return encoding, "surrogateescape", None
     value = f"byte {bad.offset}: {bad.bad!r}"
     detail = f"invalid {judged} at byte offset {bad.offset}; neither UTF-8 nor GB18030"
-    return None, FileProblem(FILE_ENCODING, "error", None, value, bad.line, detail)
+    return None, "strict", FileProblem(FILE_ENCODING, "error", None, value, bad.line, detail)
 
 
-def _sniff_delimiter(path: Path, encoding: str) -> str:
+def _sniff_delimiter(path: Path, encoding: str, errors: str) -> str:
     """Comma, unless the first non-blank line has none but has semicolons or tabs."""
-    with path.open(encoding=encoding, newline="") as fh:
+    with path.open(encoding=encoding, errors=errors, newline="") as fh:
         while line := fh.readline(1 << 16):
             if line.strip():
                 break
@@ -351,15 +419,25 @@ def _sniff_kind(path: Path, head: bytes) -> tuple[Literal["csv", "xlsx"], FilePr
 
 
 def _sample_mojibake(sample: list[tuple[int, list[str]]], header: list[str]) -> list[FileProblem]:
-    """One FILE-MOJIBAKE problem naming the first garbled value and the rows that have one."""
+    """One FILE-MOJIBAKE problem naming the first garbled value and the rows that have one,
+    when the whole file is garbled: its header, or most of the sampled cells holding non-ASCII
+    text. Fewer garbled cells are the record checks' to report (FLD-MOJIBAKE), each with its
+    row, column and repair, while every other row is validated as usual."""
     found: list[tuple[int, int, str, str | None]] = []
+    text_cells = garbled_cells = 0
     for row, cells in sample:
+        first = True
         for i, cell in enumerate(cells):
+            if cell.isascii():
+                continue
             garbled, repaired = looks_like_mojibake(cell.strip())
-            if garbled:
+            text_cells += row != sample[0][0]
+            garbled_cells += garbled and row != sample[0][0]
+            if garbled and first:
                 found.append((row, i, cell.strip(), repaired))
-                break
-    if not found:
+                first = False
+    header_garbled = bool(found) and found[0][0] == sample[0][0]
+    if not (header_garbled or garbled_cells * 2 > text_cells):
         return []
     row, i, text, repaired = found[0]
     column = header[i] if row != sample[0][0] and i < len(header) else None
@@ -389,13 +467,20 @@ class OpenedFile:
     delimiter: str = ","
     header_row: int | None = None  # None: nothing can be read
     data_rows_seen: int = 0  # data rows the last rows() pass yielded
+    # "surrogateescape": some data lines hold bytes the encoding cannot read (see unreadable)
+    errors: str = "strict"
+
+    @property
+    def damaged(self) -> bool:
+        """Some cells may hold unreadable bytes: rows must go through the record checks."""
+        return self.errors != "strict"
 
     def _records(self) -> Generator[tuple[int, list[str]]]:
         """Every non-blank record, header included, with its first physical row number."""
         if self.kind == "xlsx":
             yield from _xlsx_records(self.path)
             return
-        with self.path.open(encoding=self.encoding, newline="") as fh:
+        with self.path.open(encoding=self.encoding, errors=self.errors, newline="") as fh:
             reader = csv.reader(fh, delimiter=self.delimiter)
             line = 0
             try:
@@ -487,9 +572,9 @@ def open_submission(path: Path, spec: Sequence[ColumnSpec]) -> OpenedFile:
     kind, problem = _sniff_kind(path, head)
     opened = OpenedFile(kind, None, [], [], path, keys)
     if problem is None and kind == "csv":
-        opened.encoding, problem = _detect_encoding(path)
+        opened.encoding, opened.errors, problem = _detect_encoding(path)
         if opened.encoding is not None:
-            opened.delimiter = _sniff_delimiter(path, opened.encoding)
+            opened.delimiter = _sniff_delimiter(path, opened.encoding, opened.errors)
     if problem is not None:
         opened.problems.append(problem)
         return opened
@@ -506,6 +591,12 @@ def open_submission(path: Path, spec: Sequence[ColumnSpec]) -> OpenedFile:
         opened.problems.append(FileProblem(FILE_EMPTY, "error", None, "no header", None))
         return opened
     header_row, header = first[0], _trimmed(first[1])
+    if damaged_header := [shown for cell in header if (shown := unreadable(cell)) is not None]:
+        # _confined took another line for the header (a quoted line break, a line of quotes)
+        detail = "the header cannot be read as " + (opened.encoding or "")
+        problem = FileProblem(FILE_ENCODING, "error", None, damaged_header[0], header_row, detail)
+        opened.problems.append(problem)
+        return opened
     opened.columns, opened.problems = _map_header(header, spec, header_row)
     opened.problems += _sample_mojibake([(header_row, header), *sample], header)
     if not sample:

@@ -125,8 +125,11 @@ def _quick_unchanged(
     nothing changed it since (any other change voids the fingerprint, migration 0003). A
     daily sync re-sends mostly unchanged records, so this makes a no-op re-import cheap;
     the first record that differs ends the pass (checked per COPY chunk) and the full
-    checks run instead.
+    checks run instead. A file with unreadable bytes in some rows (`OpenedFile.damaged`) has
+    rows that were never stored, and text that cannot be fingerprinted: it takes the checks.
     """
+    if opened.damaged:
+        return False
     seen_problems = len(opened.problems)
     known = session.execute(
         text("SELECT EXISTS (SELECT 1 FROM institution WHERE source_fingerprint IS NOT NULL)")

@@ -42,9 +42,9 @@ from registry.batches import (
 from registry.bulk import copy_rows, pg_array
 from registry.business_types import BUSINESS_TYPES, BY_KEY
 from registry.cross_checks import refuse
-from registry.formats import ColumnSpec
+from registry.formats import EXTRA_KEY, ColumnSpec, unreadable
 from registry.hours import HoursError, parse_hours
-from registry.record_checks import normalise_phone
+from registry.record_checks import normalise_phone, unusable_cells
 from registry.rules import Issue, issue
 
 PROFILE_COLUMNS: tuple[ColumnSpec, ...] = (
@@ -57,6 +57,7 @@ PROFILE_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("opening_hours", ("opening_hours", "hours", "营业时间"), False),
     ColumnSpec("phone", ("phone", "联系电话", "电话"), False),
 )
+PROFILE_KEYS = tuple(c.key for c in PROFILE_COLUMNS)
 COORD_ALIASES: dict[str, CoordSystem] = {
     "wgs84": "wgs84",
     "wgs-84": "wgs84",
@@ -100,19 +101,29 @@ def _number(raw: str) -> float | None:
 
 
 def check_profile_row(raw: dict[str, str], row: int | None) -> tuple[list[Any], list[Issue]]:
-    """Field checks of one profile row; returns the stage row and the issues."""
+    """Field checks of one profile row; returns the stage row and the issues.
+
+    A cell that cannot be read (registry.record_checks.unusable_cells) is reported and then
+    taken as empty, without the FLD-REQUIRED an empty cell would raise: it is there.
+    """
     issues: list[Issue] = []
+    unusable = unusable_cells(raw, PROFILE_KEYS)
+    raw = {k: "" if k in unusable else v for k, v in raw.items()}
     code = raw.get("fi_code", "").strip().upper()
 
     def add(rule_id: str, column: str | None, value: str | None, expected: str = "") -> None:
+        if rule_id == "FLD-REQUIRED" and column in unusable:
+            return
         issues.append(
             issue(rule_id, row=row, fi_code=code, column=column, value=value, expected=expected)
         )
 
     if not code:
         add("FLD-REQUIRED", "fi_code", None)
-    if raw.get("__extra__"):
-        add("REC-EXTRA-CELLS", None, raw["__extra__"])
+    if raw.get(EXTRA_KEY):
+        add("REC-EXTRA-CELLS", None, unreadable(raw[EXTRA_KEY]) or raw[EXTRA_KEY])
+    for column, (rule_id, shown, expected) in unusable.items():
+        add(rule_id, column, shown, expected)
 
     lat = lng = accuracy = None
     system: str | None = None

@@ -10,7 +10,7 @@ of rows per second; checks that need other records or the database live in
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -24,7 +24,7 @@ from registry.codes import (
     licence_problems,
     uscc_problems,
 )
-from registry.formats import ColumnSpec, looks_like_mojibake
+from registry.formats import EXTRA_KEY, ColumnSpec, looks_like_mojibake, unreadable
 from registry.rules import Issue, issue
 
 CHINA_TZ = ZoneInfo("Asia/Shanghai")
@@ -83,6 +83,8 @@ _DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%Y/%m/%d")
 
 # A file repeats a few hundred region codes many thousands of times.
 _current_county = lru_cache(maxsize=16384)(regions.is_current_county)
+# ... and a few levels and statuses (支行, 正常) in every row.
+_short_mojibake = lru_cache(maxsize=1024)(looks_like_mojibake)
 
 # The fi_code check digit's algorithm is unknown (STANDARDS.md §1). When one is
 # supplied, it computes the expected 14th character from the first 13; the rule
@@ -154,11 +156,38 @@ def normalise_phone(text: str) -> str | None:
     return ";".join(parts)
 
 
+def unusable_cells(raw: Mapping[str, str], keys: Iterable[str]) -> dict[str, tuple[str, str, str]]:
+    """The cells of ``keys`` whose text cannot be taken as it is: (rule, value, expected) by key.
+
+    FLD-ENCODING for bytes the file's encoding could not read (shown as ``\\xNN``, storable),
+    FLD-MOJIBAKE for text garbled by a wrong conversion, with its probable repair. Both are
+    defects of one cell, not of the file (registry.formats): the row is refused, the rest of
+    the file is checked as usual, and no other rule looks at such a cell, whose text would
+    only raise misleading errors (a Latin-1 misreading doubles the length of a name).
+    """
+    found: dict[str, tuple[str, str, str]] = {}
+    for key in keys:
+        text = raw.get(key) or ""
+        if text.isascii():
+            continue
+        shown = unreadable(text)
+        if shown is not None:
+            found[key] = ("FLD-ENCODING", shown, "")
+            continue
+        garbled, repaired = (_short_mojibake if len(text) <= 8 else looks_like_mojibake)(text)
+        if garbled:
+            found[key] = ("FLD-MOJIBAKE", text, f"（可能应为：{repaired}）" if repaired else "")
+    return found
+
+
 def check_record(raw: dict[str, str], row: int | None = None) -> CheckedRecord:
     """Field and record rules for one registry record (values already stripped)."""
     issues: list[Issue] = []
     # The reader (registry.formats) hands over stripped text, "" for empty cells.
     values: dict[str, str | None] = {k: raw.get(k) or None for k in DATA_COLUMNS}
+    unusable = unusable_cells(raw, DATA_COLUMNS)
+    for key in unusable:
+        values[key] = None  # present (so not FLD-REQUIRED) but unusable: no other rule
     code = values["fi_code"] or ""
 
     def add(
@@ -168,19 +197,16 @@ def check_record(raw: dict[str, str], row: int | None = None) -> CheckedRecord:
             issue(rule_id, row=row, fi_code=code, column=column, value=value, expected=expected)
         )
 
-    extra = raw.get("__extra__")
+    extra = raw.get(EXTRA_KEY)
     if extra:
-        add("REC-EXTRA-CELLS", value=extra)
+        add("REC-EXTRA-CELLS", value=unreadable(extra) or extra)
+    for key, (rule_id, shown, expected) in unusable.items():
+        add(rule_id, key, shown, expected)
 
     for key in ("name", "short_name", "address"):
         text = values[key]
-        if text is None:
-            continue
-        garbled, repaired = looks_like_mojibake(text)
-        if garbled:
-            add("FLD-MOJIBAKE", key, text, f"（可能应为：{repaired}）" if repaired else "")
         limit = TEXT_LIMITS.get(key)
-        if limit and len(text) > limit:
+        if text is not None and limit and len(text) > limit:
             add("FLD-TEXT-LENGTH", key, str(len(text)), str(limit))
 
     # Codes

@@ -9,6 +9,11 @@ changes meaning; a new check gets a new id.
 Messages are templates over `{value}`, `{expected}` and `{column}` plus
 rule-specific names; both languages always say which value was wrong and
 what was expected, so a sender can fix the file without asking.
+
+A file-level error refuses the whole file, so it is kept for defects of the
+file itself; each such rule says why in `stops_file` (docs/rules.md lists
+them). A defect confined to some cells is a record- or field-level error on
+those rows, and the receipt lists every row's defects in one pass.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ class Rule:
     severity: Severity
     message_zh: str
     message_en: str
+    stops_file: str = ""  # why an error of this file-level rule refuses the whole file
 
 
 @dataclass(frozen=True)
@@ -49,10 +55,14 @@ class Issue:
 _RULES: dict[str, Rule] = {}
 
 
-def _rule(id: str, level: Level, severity: Severity, zh: str, en: str) -> None:
+def _rule(
+    id: str, level: Level, severity: Severity, zh: str, en: str, *, stops_file: str = ""
+) -> None:
     if id in _RULES:
         raise ValueError(f"rule {id} defined twice")
-    _RULES[id] = Rule(id, level, severity, zh, en)
+    if (level == "file" and severity == "error") != bool(stops_file):
+        raise ValueError(f"rule {id}: a file-level error, and only one, says why it stops the file")
+    _RULES[id] = Rule(id, level, severity, zh, en, stops_file)
 
 
 # --- file and header ----------------------------------------------------------------------------
@@ -62,6 +72,11 @@ _rule(
     "error",
     "文件类型不支持：{value}{expected}；应为 CSV 或 XLSX 文件",
     "unsupported file type: {value}{expected}; expected a CSV or XLSX file",
+    stops_file="No row can be read: the file is no CSV or XLSX (an image, a PDF, an .xls, a "
+    "damaged workbook), or CSV text holding NUL bytes (binary data, or UTF-16 without its "
+    "byte-order mark; PostgreSQL text cannot hold a NUL). Also when a CSV or sheet cannot be "
+    "parsed past some row: what follows is unknown, and a full snapshot read in part would "
+    "report every later record missing.",
 )
 _rule(
     "FILE-EMPTY",
@@ -69,6 +84,7 @@ _rule(
     "error",
     "文件为空或没有数据行：{value}{expected}",
     "the file is empty or has no data rows: {value}{expected}",
+    stops_file="There is no row to refuse: no header, or no data row under it.",
 )
 _rule(
     "FILE-ENCODING",
@@ -76,6 +92,10 @@ _rule(
     "error",
     "文件编码无法识别（{value}）{expected}；应为 UTF-8 或 GB18030",
     "cannot decode the file ({value}){expected}; expected UTF-8 or GB18030",
+    stops_file="The file is in another encoding (UTF-16, Big5, Latin-1 ...): its header, or "
+    "more than half of its data lines holding non-ASCII bytes, cannot be read as UTF-8 or as "
+    "GB18030. Bytes that cannot be read in fewer lines of a file whose header reads are "
+    "damage in those rows: FLD-ENCODING on each such cell.",
 )
 _rule(
     "FILE-MOJIBAKE",
@@ -84,6 +104,10 @@ _rule(
     "文件中有乱码（{value}）{expected}，可能在保存时用错了编码；请用 UTF-8 或 GB18030 重新导出",
     "the file contains garbled text ({value}){expected}, probably saved with the wrong "
     "encoding; export it again as UTF-8 or GB18030",
+    stops_file="The whole file was converted wrongly: its header is garbled, or more than "
+    "half of the cells holding non-ASCII text in its first 200 data rows are; the message "
+    "gives the probable original. Garbled text in fewer cells is FLD-MOJIBAKE on each such "
+    "cell, with its repair, and every other row is checked as usual.",
 )
 _rule(
     "HDR-MISSING",
@@ -91,6 +115,8 @@ _rule(
     "error",
     "缺少必需的列“{column}”（可用列名：{value}）",
     "required column '{column}' is missing (accepted names: {value})",
+    stops_file="The column is missing from every row, and which header cell was meant to be "
+    "it cannot be guessed.",
 )
 _rule(
     "HDR-UNKNOWN",
@@ -105,6 +131,8 @@ _rule(
     "error",
     "列“{column}”出现了多次（{value}）",
     "column '{column}' appears more than once ({value})",
+    stops_file="Two header cells name the same column: which of them holds its values is "
+    "unknown, in every row (often one of them is another column mislabelled).",
 )
 
 # --- record ---------------------------------------------------------------------------------------
@@ -252,6 +280,14 @@ _rule(
     "error",
     "“{column}”的内容 {value} 是乱码{expected}",
     "'{column}' value {value} is garbled text{expected}",
+)
+_rule(
+    "FLD-ENCODING",
+    "field",
+    "error",
+    "“{column}”中有文件编码无法识别的字节：{value}{expected}；文件应为 UTF-8 或 GB18030 文本",
+    "'{column}' holds bytes the file's encoding cannot read: {value}{expected}; expected "
+    "UTF-8 or GB18030 text",
 )
 _rule(
     "FLD-TEXT-LENGTH",

@@ -13,6 +13,24 @@ def _sorted() -> list[Rule]:
     return sorted(all_rules(), key=lambda r: (LEVEL_ORDER.index(r.level), r.id))
 
 
+def _stops_file_section(rules: list[Rule]) -> list[str]:
+    """Which rules refuse the whole file and why: a sender must know that a file-level error
+    hides nothing else, and that every other defect is listed row by row in one receipt."""
+    lines = [
+        "",
+        "## What stops the file",
+        "",
+        "An error of one of these rules refuses the whole file: no row is loaded, and",
+        "`branchfinder registry import|validate` and `profiles import` exit with 2. They are",
+        "kept for defects of the file itself. A defect confined to some cells is a field- or",
+        "record-level error on those rows: the row is refused (exit 1 when others load) and",
+        "every other row is checked as usual, so one receipt lists every defect (`--strict`",
+        "then refuses the file for any error). `HDR-UNKNOWN`, a warning, stops nothing.",
+        "",
+    ]
+    return lines + [f"- `{r.id}`: {r.stops_file}" for r in rules if r.stops_file]
+
+
 def render_rules(fmt: str = "table") -> str:
     rules = _sorted()
     if fmt == "json":
@@ -45,7 +63,7 @@ def render_rules(fmt: str = "table") -> str:
             f"{r.message_en.replace('|', '/')} |"
             for r in rules
         ]
-        return "\n".join(lines) + "\n"
+        return "\n".join([*lines, *_stops_file_section(rules)]) + "\n"
     width = max(len(r.id) for r in rules)
     return "\n".join(
         f"{r.id.ljust(width)}  {r.level:<12} {r.severity:<7}  {r.message_en}" for r in rules

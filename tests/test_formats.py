@@ -24,6 +24,7 @@ from registry.formats import (
     mojibake_repair,
     normalise_header,
     open_submission,
+    unreadable,
 )
 
 SPEC = (
@@ -103,13 +104,19 @@ def test_bytes_neither_utf8_nor_gb18030(tmp_path: Path) -> None:
 
 def test_damaged_utf8_is_reported_as_utf8_not_read_as_gb18030(tmp_path: Path) -> None:
     good = "".join(f"C10212320000{i:02d},{ICBC}\n" for i in range(50)).encode()
-    data = b"fi_code,name\n" + good + b"C1,\xe4\xb8\n"  # a cut character: valid GB18030 bytes
+    cut = b"C1,\xe4\xb8\n"  # a cut character: valid GB18030 bytes
+    data = b"fi_code,name\n" + good + cut * 51  # most data lines damaged: the whole file
     f = opened(tmp_path, data)
     (p,) = f.problems
     assert p.rule_id == "FILE-ENCODING" and p.row == 52
-    cut = data.rindex(b"\xe4\xb8")
-    assert p.value == f"byte {cut}: " + repr(b"\xe4\xb8")
+    assert p.value == f"byte {data.index(cut) + 3}: " + repr(b"\xe4\xb8")
     assert p.detail is not None and "invalid UTF-8" in p.detail
+    # One damaged line is damage in that row, read as UTF-8, for the record checks.
+    f = opened(tmp_path, b"fi_code,name\n" + good + cut)
+    assert (f.problems, f.encoding, f.damaged) == ([], "utf-8", True)
+    rows = dict(f.rows())
+    assert rows[52]["name"] == "\udce4\udcb8" and unreadable(rows[52]["name"]) == "\\xe4\\xb8"
+    assert rows[51]["name"] == ICBC and unreadable(ICBC) is None
 
 
 def test_damaged_gb18030_is_reported_as_gb18030(tmp_path: Path) -> None:
@@ -223,13 +230,21 @@ def test_realistic_text_is_not_mojibake() -> None:
 def test_file_level_mojibake_sample(tmp_path: Path) -> None:
     garbled = "南京银行".encode().decode("gb18030")
     text = f"金融机构编码,机构名称\nC1,{ICBC}\nC2,{garbled}\nC3,{BOC}\nC4,{garbled}\n"
-    f = opened(tmp_path, text)
+    f = opened(tmp_path, text + f"C5,{garbled}\n")  # most text cells garbled: the whole file
     (p,) = f.problems
     assert (p.rule_id, p.severity, p.row, p.column, p.value) == (
         "FILE-MOJIBAKE", "error", 3, "机构名称", garbled
     )  # fmt: skip
-    assert p.detail is not None and "'南京银行'" in p.detail and "rows 3, 5 " in p.detail
-    assert len(list(f.rows())) == 4  # still readable: the caller reports each value
+    assert p.detail is not None and "'南京银行'" in p.detail and "rows 3, 5, 6 " in p.detail
+    assert len(list(f.rows())) == 5  # still readable: the caller reports each value
+
+
+def test_mojibake_in_some_cells_is_left_to_the_record_checks(tmp_path: Path) -> None:
+    garbled = "南京银行".encode().decode("gb18030")
+    text = f"金融机构编码,机构名称\nC1,{ICBC}\nC2,{garbled}\nC3,{BOC}\nC4,{garbled}\n"
+    f = opened(tmp_path, text)  # half of the text cells: not most
+    assert f.problems == []
+    assert [r["name"] for _, r in f.rows()] == [ICBC, garbled, BOC, garbled]
 
 
 def test_garbled_header_is_reported_as_mojibake(tmp_path: Path) -> None:
@@ -434,3 +449,11 @@ def test_unreadable_csv_body_is_reported_after_rows(tmp_path: Path) -> None:
 def test_oversized_field_in_the_sample_is_found_when_opening(tmp_path: Path) -> None:
     f = opened(tmp_path, 'fi_code,name\nC1,"' + "x" * 200_000 + '"\n')
     assert rules(f.problems) == ["FILE-TYPE"] and list(f.rows()) == []
+
+
+def test_a_damaged_header_behind_a_blank_looking_line_is_a_file_problem(tmp_path: Path) -> None:
+    """The byte scan takes the line of empty quotes for the header; the CSV reader skips it."""
+    rows = "".join(f"C10212320000{i:02d},{ICBC}\n" for i in range(10))
+    f = opened(tmp_path, b'"",""\n' + b"fi_code,na\xffme\n" + rows.encode())
+    assert [(p.rule_id, p.row, p.value) for p in f.problems] == [("FILE-ENCODING", 2, "na\\xffme")]
+    assert list(f.rows()) == []

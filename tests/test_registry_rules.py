@@ -74,6 +74,7 @@ SEVERITY: dict[str, str] = {
     "FLD-DATE-RANGE": "error",
     "FLD-REVOKED-ON": "error",
     "FLD-MOJIBAKE": "error",
+    "FLD-ENCODING": "error",
     "FLD-TEXT-LENGTH": "error",
     "XRC-DUPLICATE": "error",
     "XRC-PARENT-MISSING": "error",
@@ -518,6 +519,11 @@ FIELD_CASES: list[FieldCase] = [
         {"address": "南京市玄武区珠江路88号（新世界中心）A座"}, "utf8-read-as-latin1"),
     fld("FLD-MOJIBAKE", "short_name", {"short_name": GARBLED_TWICE},
         {"short_name": "工行玄武支行"}, "garbled-twice"),
+    # FLD-ENCODING: bytes the file's encoding could not read, as the reader hands them over
+    fld("FLD-ENCODING", "address", {"address": "南京市玄武区\udcff\udcfe珠江路88号"},
+        {"address": "南京市玄武区珠江路88号"}, "cut-bytes",
+        "南京市玄武区\\xff\\xfe珠江路88号"),
+    fld("FLD-ENCODING", "level", {"level": "支\udcb8"}, {"level": "支行"}, "level-cut", "支\\xb8"),
     # FLD-TEXT-LENGTH
     fld("FLD-TEXT-LENGTH", "name", {"name": "中" * 201}, {"name": "中" * 200}, "name-201",
         "201", "200"),
@@ -737,13 +743,29 @@ def _zip_of_text() -> bytes:
 
 
 def _with_bad_byte() -> bytes:
+    """Bytes UTF-8 cannot read in one row: damage in that row (FLD-ENCODING)."""
     data = csv_bytes(ICBC_JIANGSU)
     return data.replace("珠江路".encode(), b"\xff\xfe" + "珠江路".encode())
+
+
+def _with_bad_bytes() -> bytes:
+    """Bytes UTF-8 cannot read in most data rows (3 to 5): a file in another encoding."""
+    header, first, *rest = csv_bytes(ICBC_JIANGSU).split(b"\r\n")
+    return b"\r\n".join([header, first, *(line.replace(b",", b",\xff\xfe", 1) for line in rest)])
 
 
 def _garbled(rows: Sequence[Row], index: int, key: str) -> list[Row]:
     out = list(rows)
     out[index] = w(out[index], **{key: out[index][key].encode("utf-8").decode("gbk", "replace")})
+    return out
+
+
+def _garbled_file(rows: Sequence[Row]) -> list[Row]:
+    """Every text (non-ASCII) cell of `rows` garbled: the whole file converted wrongly."""
+    out = list(rows)
+    for index, row in enumerate(rows):
+        for key in (k for k, v in row.items() if not v.isascii()):
+            out = _garbled(out, index, key)
     return out
 
 
@@ -798,13 +820,13 @@ FILE_CASES: list[FileCase] = [
              ("no data rows",), "header-only"),
     FileCase("FILE-EMPTY", lambda: b"\r\n\r\n  \r\n", lambda: csv_bytes([HO]), None, None,
              ("no header",), "blank-lines"),
-    FileCase("FILE-ENCODING", _with_bad_byte, lambda: csv_bytes(ICBC_JIANGSU, "gb18030"), 5,
+    FileCase("FILE-ENCODING", _with_bad_bytes, lambda: csv_bytes(ICBC_JIANGSU, "gb18030"), 3,
              None, ("b'\\xff'", "UTF-8"), "invalid-utf8"),
     FileCase("FILE-ENCODING", lambda: csv_bytes(ICBC_JIANGSU, "utf-16"),
              lambda: csv_bytes(ICBC_JIANGSU, "utf-8-sig"), 1, None, ("UTF-16",), "utf-16"),
-    FileCase("FILE-MOJIBAKE", lambda: csv_bytes(_garbled(ICBC_JIANGSU, 3, "name")),
-             lambda: csv_bytes(ICBC_JIANGSU), 5, "name",
-             (_garbled(ICBC_JIANGSU, 3, "name")[3]["name"],), "utf8-read-as-gbk"),
+    FileCase("FILE-MOJIBAKE", lambda: csv_bytes(_garbled_file(ICBC_JIANGSU)),
+             lambda: csv_bytes(ICBC_JIANGSU), 2, "name",
+             (_garbled_file(ICBC_JIANGSU)[0]["name"],), "utf8-read-as-gbk"),
     FileCase("FILE-MOJIBAKE", lambda: csv_bytes(ICBC_JIANGSU, header=GARBLED_HEADER,
                                                 keys=DATA_COLUMNS),
              lambda: csv_bytes(ICBC_JIANGSU, header=ZH_COLUMNS, keys=DATA_COLUMNS), 1, None,
