@@ -197,7 +197,8 @@ class BotEngine:
             return self._follow_up(session, u, memory, now, understood)
         if not (u.has_search_terms or u.wants_nearest or u.open_now or u.radius_m):
             if u.greeting or u.help or not u.text.strip():
-                return BotReply(replies.HELP, understood=understood)
+                about = any(m.kind == "about" for m in u.matches)
+                return BotReply(replies.ABOUT if about else replies.HELP, understood=understood)
             return self._suggest(session, u, lexicon, text, understood)
         wanted = self._search_for(u, memory, self._describe(u, lexicon), lexicon)
         if (

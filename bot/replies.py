@@ -24,6 +24,8 @@ HELP = (
     "· 南京银行珠江路支行电话\n"
     "查到结果后，可以回复“第二个的电话”“地址”“营业时间”或“更多”。"
 )
+# "你是谁", "你能做什么": who answers, then the same help.
+ABOUT = "我是“金融网点通”的查询助手，" + HELP.removeprefix("您好！")
 ASK_LOCATION = "请先发送您的位置（点输入框旁的“+”→“位置”），我就能帮您找离您最近的{what}。"
 NO_RESULTS_FOR_FOLLOW_UP = "请先告诉我您要找哪家网点，例如“最近的工行”。"
 NO_MORE = "没有更多结果了。"

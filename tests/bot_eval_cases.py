@@ -154,6 +154,7 @@ KINDS: dict[str, str] = {
     "count": "a number of outlets (三家)",
     "follow_up": "questions about the last results (电话, 地址, 营业时间, 第N个, 更多)",
     "chat": "greetings and help",
+    "about": "questions about the bot itself (你是谁, 你能帮我做什么): help",
     "no_match": "nothing matches: say so, suggest the closest",
 }
 
@@ -909,4 +910,20 @@ CASES: tuple[Case, ...] = (
         ),
     ),
     case("no_match", XINJIEKOU, "附近的花旗", expect=Nothing()),
+    # ---- questions about the bot itself --------------------------------------------------------
+    case("about", "你是谁", expect=Chat()),
+    case("about", "你是谁啊", expect=Chat()),
+    case("about", "你好，你是谁？", expect=Chat()),
+    case("about", "你能帮我做什么", expect=Chat()),
+    case("about", "你会什么", expect=Chat()),
+    case("about", "你可以干嘛", expect=Chat()),
+    case("about", "你都能查些什么", expect=Chat()),
+    case("about", "这个怎么用", expect=Chat()),
+    case("about", "我该怎么问", expect=Chat()),
+    case("about", "有什么功能", expect=Chat()),
+    case("about", "介绍一下你自己", expect=Chat()),
+    case("about", "你是机器人吗", expect=Chat()),
+    case("about", "你叫什么名字", expect=Chat()),
+    case("about", "who are you", expect=Chat()),
+    case("about", "What can you do?", expect=Chat()),
 )

@@ -301,3 +301,11 @@ def test_a_mistyped_place_word_is_corrected_by_sound(bot: BotEngine, session: Se
     answer = say(bot, session, f"工行{typed}支行")
     assert answer.results[0].name == name
     assert f"按“{road}”" in answer.text
+
+
+def test_questions_about_the_bot_get_help(bot: BotEngine, session: Session) -> None:
+    for question in ("你是谁", "你能帮我做什么", "这个怎么用？", "who are you"):
+        answer = say(bot, session, question)
+        assert "金融网点通" in answer.text and "最近的工行" in answer.text, question
+        assert not answer.results
+    assert say(bot, session, "你能帮我找工行吗", location=XINJIEKOU).results  # a search
