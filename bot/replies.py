@@ -76,6 +76,31 @@ def results_text(
     return "\n".join(lines)
 
 
+def none_in_place_text(
+    place: str,
+    what: str,
+    kind: str,
+    theirs: Sequence[ResultItem],
+    others: Sequence[ResultItem],
+) -> str:
+    """高淳区没有招商银行的网点: the institution's outlets nearest the place (their distances
+    from its centre), then the place's other outlets of that kind, numbered on."""
+    lines = [f"{place}没有{what}的网点。"]
+    if theirs:
+        lines.append(f"离{place}中心最近的{what}网点：")
+    else:
+        lines.append(f"其他地方也没有找到{what}的网点。")
+    for offset, item in enumerate(theirs):
+        lines.extend(result_lines(1 + offset, item))
+    if others:
+        lines.append(f"{place}的其他{kind}：")
+    for offset, item in enumerate(others):
+        lines.extend(result_lines(1 + len(theirs) + offset, item))
+    if theirs or others:
+        lines.append("回复“第N个”看详情。")
+    return "\n".join(lines)
+
+
 def detail_text(
     index: int, item: ResultItem, hours: str | None, state: OpenState | None
 ) -> list[str]:
