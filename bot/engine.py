@@ -35,7 +35,7 @@ from rapidfuzz import fuzz
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import replies
+from bot import replies, suggestions
 from bot.conversation import Memory, forget, recall, remember, user_key
 from bot.landmarks import LandmarkIndex
 from bot.lexicon import EntityRecord, Lexicon, lexicon_for
@@ -50,7 +50,6 @@ from geo.search import (
     SearchQuery,
     by_fi_codes,
     search,
-    similar_names,
 )
 from registry import outlets as outlet_records
 from registry import regions
@@ -199,7 +198,7 @@ class BotEngine:
             if u.greeting or u.help or not u.text.strip():
                 about = any(m.kind == "about" for m in u.matches)
                 return BotReply(replies.ABOUT if about else replies.HELP, understood=understood)
-            return self._suggest(session, u, lexicon, text, understood)
+            return self._suggest(session, u, lexicon, memory, now, understood)
         wanted = self._search_for(u, memory, self._describe(u, lexicon), lexicon)
         if (
             wanted.near is None
@@ -559,28 +558,59 @@ class BotEngine:
                     f"没有找到符合“{said}”的网点。你是不是要找（{label}）：{names}？",
                     results=items,
                 )
-        return BotReply(f"没有找到符合“{said}”的网点。" + self._suggest_names(session, u.text))
+        hint, items = self._suggest_names(session, u, lexicon, wanted.near, now)
+        return BotReply(f"没有找到符合“{said}”的网点。" + hint, results=items)
 
     def _suggest(
         self,
         session: Session,
         u: Understanding,
         lexicon: Lexicon,
-        text: str,
+        memory: Memory,
+        now: datetime,
         understood: dict[str, Any],
     ) -> BotReply:
         """Nothing recognised: the closest legal entities and outlet names, if any."""
-        hint = self._suggest_names(session, text)
+        near = (memory.location.lat, memory.location.lng) if memory.location else None
+        hint, items = self._suggest_names(session, u, lexicon, near, now)
         return BotReply(
             "抱歉，我没有看懂。" + (hint or "可以问“最近的工行”或“新街口哪里能换外币”。"),
+            results=items,
             understood=understood,
         )
 
-    def _suggest_names(self, session: Session, text: str) -> str:
-        names = similar_names(session, text, SUGGESTIONS)
-        if not names:
-            return ""
-        return "你是不是要找：" + "、".join(replies.display_name(n) for n in names) + "？"
+    def _suggest_names(
+        self,
+        session: Session,
+        u: Understanding,
+        lexicon: Lexicon,
+        near: tuple[float, float] | None,
+        now: datetime,
+    ) -> tuple[str, list[ResultItem]]:
+        """The outlets to offer as 你是不是要找: those of what the words were most likely
+        meant to be (`bot.suggestions`: corrected against the vocabularies in memory, then
+        found through the search service's indexes), nearest the user when we know where."""
+        landmarks = self._vocabulary.get(session).landmarks
+        meant = suggestions.guess(u.text, u.landmarks, lexicon, landmarks)
+        if meant is None:
+            return "", []
+        wanted = _Search(
+            entities=meant.entities,
+            categories=(),
+            business_types=(),
+            regions=(),
+            landmark=meant.word,
+            open_now=False,
+            radius_m=None,
+            count=SUGGESTIONS,
+            offset=0,
+            near=near,
+        )
+        hits, _ = self._find(session, wanted, now)
+        if not hits:
+            return "", []
+        names = "、".join(replies.display_name(h.name) for h in hits)
+        return f"你是不是要找：{names}？", self._items(hits, now)
 
     # -- words ----------------------------------------------------------------------------
 

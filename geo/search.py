@@ -808,23 +808,3 @@ def count(session: Session, query: SearchQuery) -> int:
 def by_fi_codes(session: Session, codes: Sequence[str]) -> list[OutletHit]:
     rows = session.execute(visible_outlets().where(Institution.fi_code.in_(codes))).all()
     return _hits(session, rows)
-
-
-def similar_names(session: Session, text: str, limit: int) -> list[str]:
-    """Names of visible outlets that contain something like `text` (pg_trgm word
-    similarity, through the trigram index), best first: for "你是不是要找…"."""
-    words = text.strip()[:50]
-    if not words:
-        return []
-    rows = session.execute(
-        select(Institution.name)
-        .join(OutletProfile, OutletProfile.institution_id == Institution.id)
-        .where(
-            Institution.status == "active",
-            OutletProfile.position.is_not(None),
-            Institution.name.op("%>")(words),
-        )
-        .order_by(Institution.name.op("<->>")(words), Institution.fi_code)
-        .limit(limit)
-    ).scalars()
-    return list(rows)

@@ -436,6 +436,12 @@ CASES: tuple[Case, ...] = (
     case("typo", "新街扣工行", expect=any_of(w("icbc", text="新街口"))),
     case("typo", "古楼区建行", expect=any_of(*in_place("ccb", regions=GULOU, names="鼓楼"))),
     case("typo", "观前接招行", expect=any_of(w("cmb", text="观前街"))),
+    # one character of a long name slipped, which the word scan does not read: offered
+    case("typo", "中国建没", expect=Nothing(suggest=(w("ccb"),))),
+    case("typo", "中国光打", expect=Nothing(suggest=(w("ceb"),))),
+    case("typo", "中国民声", expect=Nothing(suggest=(w("cmbc"),))),
+    case("typo", "中国邮正", expect=Nothing(suggest=(w("psbc"),))),
+    case("typo", "中国建没新街扣", expect=Nothing(suggest=(w("ccb", text="新街口"),))),
     case("typo", "工行新街口之行", expect=any_of(w("icbc", ends="新街口支行"))),
     case("typo", "夫子妙建行", expect=any_of(w("ccb", text="夫子庙"))),
     case("typo", "江宁邮楚", expect=any_of(*in_place("psbc", regions="320115", names="江宁"))),

@@ -387,3 +387,19 @@ def test_a_bank_in_a_place_without_it_says_so_and_offers_its_nearest(
     # the listing is remembered: its numbers answer follow-ups
     detail = say(bot, session, f"第{len(mine) + 1}个")
     assert display_name(answer.results[len(mine)].name) in detail.text
+
+
+def test_a_long_name_with_a_slip_is_offered_from_the_vocabulary(
+    bot: BotEngine, session: Session
+) -> None:
+    answer = say(bot, session, "中国建没")
+    assert "没有找到" in answer.text and "你是不是要找" in answer.text
+    ccb = by_key("ccb").fi_code
+    codes = [r.fi_code for r in answer.results]
+    le = dict(
+        session.execute(
+            text("SELECT fi_code, legal_entity_code FROM institution WHERE fi_code = ANY(:c)"),
+            {"c": codes},
+        ).all()
+    )
+    assert codes and all(le[c] == ccb for c in codes)

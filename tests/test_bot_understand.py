@@ -656,7 +656,7 @@ def test_never_raises_on_chat_like_text(words: list[str]) -> None:
     assert isinstance(u.as_dict(), dict)
 
 
-# --- questions about the bot --------------------------------------------------------------
+# --- questions about the bot, and suggestions -------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -692,3 +692,25 @@ def test_questions_about_the_bot_are_help(lexicon: Lexicon, text: str) -> None:
 def test_asking_the_bot_to_search_stays_a_search(lexicon: Lexicon, text: str, entity: str) -> None:
     u = understand(text, lexicon)
     assert not u.help and {KEY_BY_CODE[c] for c in u.legal_entities} == {entity}
+
+
+def test_suggestions_correct_a_slip_against_the_vocabularies(lexicon: Lexicon) -> None:
+    from bot.landmarks import LandmarkIndex
+    from bot.suggestions import guess
+
+    words = LandmarkIndex(
+        [("新街口", 40), ("珠江路", 30), ("建邺", 5)], lexicon.place_names.values()
+    )
+
+    def read(text: str) -> tuple[set[str], str | None] | None:
+        u = understand(text, lexicon)
+        found = guess(u.text, u.landmarks, lexicon, words)
+        return None if found is None else ({KEY_BY_CODE[c] for c in found.entities}, found.word)
+
+    assert read("中国建没") == ({"ccb"}, None)  # 没 for 设: one character in four, in place
+    assert read("中国光打") == ({"ceb"}, None)  # the start of 中国光大银行
+    assert read("中国建没新街扣") == ({"ccb"}, "新街口")  # and the rest is a place word
+    assert read("新街扣") == (set(), "新街口")
+    assert read("村镇银行") is None  # three of 镇江银行's letters, moved: no slip
+    assert read("今天天气怎么样") is None
+    assert read("qwxzv") is None
