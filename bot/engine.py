@@ -35,7 +35,7 @@ from rapidfuzz import fuzz
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import replies
+from bot import replies, suggestions
 from bot.conversation import Memory, forget, recall, remember, user_key
 from bot.landmarks import LandmarkIndex
 from bot.lexicon import EntityRecord, Lexicon, lexicon_for
@@ -50,7 +50,6 @@ from geo.search import (
     SearchQuery,
     by_fi_codes,
     search,
-    similar_names,
 )
 from registry import outlets as outlet_records
 from registry import regions
@@ -197,8 +196,9 @@ class BotEngine:
             return self._follow_up(session, u, memory, now, understood)
         if not (u.has_search_terms or u.wants_nearest or u.open_now or u.radius_m):
             if u.greeting or u.help or not u.text.strip():
-                return BotReply(replies.HELP, understood=understood)
-            return self._suggest(session, u, lexicon, text, understood)
+                about = any(m.kind == "about" for m in u.matches)
+                return BotReply(replies.ABOUT if about else replies.HELP, understood=understood)
+            return self._suggest(session, u, lexicon, memory, now, understood)
         wanted = self._search_for(u, memory, self._describe(u, lexicon), lexicon)
         if (
             wanted.near is None
@@ -287,6 +287,10 @@ class BotEngine:
                 found, found_more = self._find(session, named, now)
                 if found:
                     wanted, hits, more = named, found, found_more
+        if not hits and u is not None and lexicon is not None:
+            elsewhere = self._none_in_place(session, wanted, memory, lexicon, now)
+            if elsewhere is not None:
+                return elsewhere
         memory.search = wanted.to_json()
         memory.pending = None
         memory.results_at = now
@@ -303,6 +307,67 @@ class BotEngine:
         return BotReply(
             replies.results_text(heading, items, wanted.offset + 1, more), results=items
         )
+
+    def _none_in_place(
+        self,
+        session: Session,
+        wanted: _Search,
+        memory: Memory,
+        lexicon: Lexicon,
+        now: datetime,
+    ) -> BotReply | None:
+        """高淳区招行 where 高淳区 has no outlet of that bank at all: say so plainly, then offer
+        the bank's outlets nearest the place's centre (with the distance from it), then the
+        place's other outlets of that kind.
+
+        Only when the place has none of it whatever else was asked (open now, a business, a
+        branch name) and no outlet of it is named after the place elsewhere in its city (what
+        `_place_as_name` finds): a bank that is there, but closed or without the business, is
+        `_nothing_found`'s to relax. Relaxing the place instead used to offer other banks'
+        outlets under "当地其他机构" as if they were the answer.
+        """
+        if not wanted.entities or len(wanted.regions) != 1:
+            return None
+        region = wanted.regions[0]
+        centre = _centre(region)
+        place = lexicon.place_name(region.ljust(6, "0"))
+        if centre is None or place is None:
+            return None
+        bare = replace(
+            wanted,
+            landmark=None,
+            also=(),
+            business_types=(),
+            open_now=False,
+            radius_m=None,
+            offset=0,
+            count=1,
+        )
+        if self._find(session, bare, now)[0]:
+            return None
+        named = self._place_as_name(bare, lexicon)
+        if named is not None and self._find(session, named, now)[0]:
+            return None
+        nearest = replace(bare, regions=(), near=centre, count=SUGGESTIONS)
+        theirs = self._items(self._find(session, nearest, now)[0], now)
+        kinds = wanted.categories or tuple(
+            sorted({lexicon.entities[c].category for c in wanted.entities if c in lexicon.entities})
+        )
+        local = replace(bare, entities=(), categories=kinds or ("bank",), near=centre)
+        others = [
+            replace(item, distance_m=None)  # all in the place: only the bank's are measured
+            for item in self._items(
+                self._find(session, replace(local, count=SUGGESTIONS), now)[0], now
+            )
+        ]
+        memory.search = replace(nearest, what=wanted.what).to_json()
+        memory.pending = None
+        memory.results = [item.fi_code for item in (*theirs, *others)]
+        memory.results_at = now
+        what = wanted.what or "这家机构"
+        kind = _KIND_WORDS.get(kinds[0], "网点") if len(kinds) == 1 else "网点"
+        text = replies.none_in_place_text(place, what, kind, theirs, others)
+        return BotReply(text, results=[*theirs, *others])
 
     @staticmethod
     def _place_as_name(wanted: _Search, lexicon: Lexicon) -> _Search | None:
@@ -493,28 +558,59 @@ class BotEngine:
                     f"没有找到符合“{said}”的网点。你是不是要找（{label}）：{names}？",
                     results=items,
                 )
-        return BotReply(f"没有找到符合“{said}”的网点。" + self._suggest_names(session, u.text))
+        hint, items = self._suggest_names(session, u, lexicon, wanted.near, now)
+        return BotReply(f"没有找到符合“{said}”的网点。" + hint, results=items)
 
     def _suggest(
         self,
         session: Session,
         u: Understanding,
         lexicon: Lexicon,
-        text: str,
+        memory: Memory,
+        now: datetime,
         understood: dict[str, Any],
     ) -> BotReply:
         """Nothing recognised: the closest legal entities and outlet names, if any."""
-        hint = self._suggest_names(session, text)
+        near = (memory.location.lat, memory.location.lng) if memory.location else None
+        hint, items = self._suggest_names(session, u, lexicon, near, now)
         return BotReply(
             "抱歉，我没有看懂。" + (hint or "可以问“最近的工行”或“新街口哪里能换外币”。"),
+            results=items,
             understood=understood,
         )
 
-    def _suggest_names(self, session: Session, text: str) -> str:
-        names = similar_names(session, text, SUGGESTIONS)
-        if not names:
-            return ""
-        return "你是不是要找：" + "、".join(replies.display_name(n) for n in names) + "？"
+    def _suggest_names(
+        self,
+        session: Session,
+        u: Understanding,
+        lexicon: Lexicon,
+        near: tuple[float, float] | None,
+        now: datetime,
+    ) -> tuple[str, list[ResultItem]]:
+        """The outlets to offer as 你是不是要找: those of what the words were most likely
+        meant to be (`bot.suggestions`: corrected against the vocabularies in memory, then
+        found through the search service's indexes), nearest the user when we know where."""
+        landmarks = self._vocabulary.get(session).landmarks
+        meant = suggestions.guess(u.text, u.landmarks, lexicon, landmarks)
+        if meant is None:
+            return "", []
+        wanted = _Search(
+            entities=meant.entities,
+            categories=(),
+            business_types=(),
+            regions=(),
+            landmark=meant.word,
+            open_now=False,
+            radius_m=None,
+            count=SUGGESTIONS,
+            offset=0,
+            near=near,
+        )
+        hits, _ = self._find(session, wanted, now)
+        if not hits:
+            return "", []
+        names = "、".join(replies.display_name(h.name) for h in hits)
+        return f"你是不是要找：{names}？", self._items(hits, now)
 
     # -- words ----------------------------------------------------------------------------
 
@@ -537,14 +633,15 @@ class BotEngine:
             return "农商行" if all("农村" in n for n in names) else "、".join(names[:3]) + "等"
         if names:
             return "、".join(names)
-        return {"bank": "银行", "insurance": "保险公司", "securities": "证券营业部"}.get(
-            u.categories[0] if u.categories else "", ""
-        )
+        return _KIND_WORDS.get(u.categories[0] if u.categories else "", "")
 
     @staticmethod
     def _heading(wanted: _Search) -> str:
         order = "，离您最近的在前" if wanted.near is not None else ""
         return f"为您找到以下{wanted.what or '网点'}{order}："
+
+
+_KIND_WORDS = {"bank": "银行", "insurance": "保险公司", "securities": "证券营业部"}
 
 
 def _stem(place_name: str) -> str:

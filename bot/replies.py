@@ -24,6 +24,8 @@ HELP = (
     "· 南京银行珠江路支行电话\n"
     "查到结果后，可以回复“第二个的电话”“地址”“营业时间”或“更多”。"
 )
+# "你是谁", "你能做什么": who answers, then the same help.
+ABOUT = "我是“金融网点通”的查询助手，" + HELP.removeprefix("您好！")
 ASK_LOCATION = "请先发送您的位置（点输入框旁的“+”→“位置”），我就能帮您找离您最近的{what}。"
 NO_RESULTS_FOR_FOLLOW_UP = "请先告诉我您要找哪家网点，例如“最近的工行”。"
 NO_MORE = "没有更多结果了。"
@@ -71,6 +73,31 @@ def results_text(
     if more:
         hint += "，“更多”看其余结果"
     lines.append(hint + "。")
+    return "\n".join(lines)
+
+
+def none_in_place_text(
+    place: str,
+    what: str,
+    kind: str,
+    theirs: Sequence[ResultItem],
+    others: Sequence[ResultItem],
+) -> str:
+    """高淳区没有招商银行的网点: the institution's outlets nearest the place (their distances
+    from its centre), then the place's other outlets of that kind, numbered on."""
+    lines = [f"{place}没有{what}的网点。"]
+    if theirs:
+        lines.append(f"离{place}中心最近的{what}网点：")
+    else:
+        lines.append(f"其他地方也没有找到{what}的网点。")
+    for offset, item in enumerate(theirs):
+        lines.extend(result_lines(1 + offset, item))
+    if others:
+        lines.append(f"{place}的其他{kind}：")
+    for offset, item in enumerate(others):
+        lines.extend(result_lines(1 + len(theirs) + offset, item))
+    if theirs or others:
+        lines.append("回复“第N个”看详情。")
     return "\n".join(lines)
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from bot.lexicon import Lexicon, Meaning
+from bot.self_questions import asks_about_the_bot
 
 __all__ = ["FollowUp", "Match", "Understanding", "normalise", "understand"]
 
@@ -602,6 +603,8 @@ def understand(text: str, lexicon: Lexicon) -> Understanding:
     stripped = s.strip()
     if stripped and set(stripped) <= {"?", "¿"}:
         return Understanding(s, help=True, matches=(Match(stripped, "help", (), "exact", 100),))
+    if asks_about_the_bot(s):  # 你是谁, 你能帮我做什么: help, though every word is a filler
+        return Understanding(s, help=True, matches=(Match(stripped, "about", (), "pattern", 100),))
     bare = _BARE_NUMBER_RE.match(s)
     if bare and int(bare.group(1)) > 0:
         picked = int(bare.group(1))

@@ -75,6 +75,7 @@ from registry.models import Institution, OutletProfile
 MAX_LIMIT = 100
 MAX_RADIUS_M = 50_000
 OPEN_SCAN_CAP = 5_000  # rows read at most to find `limit` outlets open at a time
+NEAREST_SCAN = 1_000  # nearest outlets of a region's box read first for a business (see search)
 
 
 class SearchError(ValueError):
@@ -206,6 +207,7 @@ _PARAM_TYPES: dict[str, Any] = {
     "wide_max_lng": Float(),
     "limit": Integer(),
     "offset": Integer(),
+    "scan": Integer(),
 }
 
 
@@ -380,17 +382,7 @@ def _conditions(
         # Positions are held inside their region's box (the profile import refuses others),
         # so the spatial index can skip everything outside it: "附近的吴江农商行" asked from
         # 常熟 otherwise walked 189,000 nearer outlets to find six in 吴江.
-        region_box = cast(
-            func.ST_MakeEnvelope(
-                _param("region_min_lng"),
-                _param("region_min_lat"),
-                _param("region_max_lng"),
-                _param("region_max_lat"),
-                4326,
-            ),
-            Geography(geometry_type="POLYGON", srid=4326),
-        )
-        on_profile.append(OutletProfile.position.op("&&")(region_box))
+        on_profile.append(OutletProfile.position.op("&&")(_region_box()))
     if shape.text:
         contains = _param("text_contains")
         conditions.append(
@@ -427,6 +419,20 @@ def _conditions(
     if tables == "profile":
         return on_profile
     return on_institution + on_profile
+
+
+def _region_box() -> ColumnElement[Any]:
+    """The region's box (widened, `parameters`) as a geography polygon."""
+    return cast(
+        func.ST_MakeEnvelope(
+            _param("region_min_lng"),
+            _param("region_min_lat"),
+            _param("region_max_lng"),
+            _param("region_max_lat"),
+            4326,
+        ),
+        Geography(geometry_type="POLYGON", srid=4326),
+    )
 
 
 _WORD_COLUMNS = (Institution.name, Institution.address, Institution.short_name)
@@ -576,6 +582,38 @@ def _paged_named(shape: _Shape) -> Select[Any]:
     return _words_ranked(shape, named=True).limit(_param("limit")).offset(_param("offset"))
 
 
+@lru_cache(maxsize=512)
+def _paged_nearest_first(shape: _Shape) -> Select[Any]:
+    """A page of a region's outlets offering a business, nearest the point first, taken from
+    the region box's `scan` nearest outlets (see `search`).
+
+    The GiST index hands those out in distance order (a fenced subquery on outlet_profile
+    alone); the filters then run on them only. Left to itself, PostgreSQL joined every bank
+    of the county, or ANDed the box with the business type's GIN index (a fifth of all
+    outlets offer 社保卡), and sorted: 90-190 ms for 丰县能办社保卡的银行 at a million
+    outlets, where the nearest few hundred outlets hold the answer.
+    """
+    here = geography_point(_param("lng"), _param("lat"))
+    box = _region_box()
+    order = OutletProfile.position.op("<->")(here)
+    nearest = (
+        select(OutletProfile.institution_id.label("institution_id"), order.label("knn"))
+        .where(OutletProfile.position.is_not(None), OutletProfile.position.op("&&")(box))
+        .order_by(order)
+        .limit(_param("scan"))
+        .subquery("nearest")
+    )
+    return (
+        visible_outlets()
+        .join(nearest, nearest.c.institution_id == Institution.id)
+        .where(*_conditions(shape))
+        .add_columns(func.ST_Distance(OutletProfile.position, here, False).label("distance_m"))
+        .order_by(nearest.c.knn)
+        .limit(_param("limit"))
+        .offset(_param("offset"))
+    )
+
+
 @dataclass(frozen=True)
 class _DriverStatement:
     sql: str  # in the driver's paramstyle
@@ -583,9 +621,11 @@ class _DriverStatement:
 
 
 @lru_cache(maxsize=128)
-def _driver_statement(shape: _Shape, dialect: Dialect, named: bool = False) -> _DriverStatement:
-    """One page's statement of a shape (`named`: `_paged_named`), compiled once for a
-    dialect to the driver's SQL.
+def _driver_statement(
+    shape: _Shape, dialect: Dialect, named: bool = False, nearest_first: bool = False
+) -> _DriverStatement:
+    """One page's statement of a shape (`named`: `_paged_named`, `nearest_first`:
+    `_paged_nearest_first`), compiled once for a dialect to the driver's SQL.
 
     `search` runs the text as it is (`_rows`), skipping what `execute(select)` does on
     every call for a statement this size: hashing its cache key, looking up the compiled
@@ -594,6 +634,8 @@ def _driver_statement(shape: _Shape, dialect: Dialect, named: bool = False) -> _
     are: every parameter is a number, a string, a boolean or a list, which psycopg2
     adapts itself (no bind processor is needed).
     """
+    if nearest_first:
+        return _compiled(_paged_nearest_first(shape), dialect)
     return _compiled(_paged_named(shape) if named else _paged(shape), dialect)
 
 
@@ -775,6 +817,16 @@ def search(
             )
             if len(first) == wanted:
                 return first[query.offset :]
+        if shape.knn and shape.region_box and shape.business_types:
+            # A region's outlets offering a business, nearest first: found among the box's
+            # nearest NEAREST_SCAN outlets when they hold a page (then they are exactly the
+            # nearest matches), else by the statement below. See `_paged_nearest_first`.
+            wanted = query.offset + query.limit
+            first_try = _driver_statement(shape, dialect, nearest_first=True)
+            scan = {"limit": wanted, "offset": 0, "scan": NEAREST_SCAN}
+            near = _hits(db, _rows(db, first_try.sql, {**first_try.constants, **given, **scan}))
+            if len(near) == wanted:
+                return _within(near, query.radius_m)[0][query.offset :]
         page = _rows(db, stmt.sql, {**values, "limit": query.limit, "offset": query.offset})
         return _within(_hits(db, page), query.radius_m)[0]
     if is_open is None:
@@ -808,23 +860,3 @@ def count(session: Session, query: SearchQuery) -> int:
 def by_fi_codes(session: Session, codes: Sequence[str]) -> list[OutletHit]:
     rows = session.execute(visible_outlets().where(Institution.fi_code.in_(codes))).all()
     return _hits(session, rows)
-
-
-def similar_names(session: Session, text: str, limit: int) -> list[str]:
-    """Names of visible outlets that contain something like `text` (pg_trgm word
-    similarity, through the trigram index), best first: for "你是不是要找…"."""
-    words = text.strip()[:50]
-    if not words:
-        return []
-    rows = session.execute(
-        select(Institution.name)
-        .join(OutletProfile, OutletProfile.institution_id == Institution.id)
-        .where(
-            Institution.status == "active",
-            OutletProfile.position.is_not(None),
-            Institution.name.op("%>")(words),
-        )
-        .order_by(Institution.name.op("<->>")(words), Institution.fi_code)
-        .limit(limit)
-    ).scalars()
-    return list(rows)

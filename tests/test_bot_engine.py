@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from backend.app import create_app
 from backend.cli import main
+from backend.demo.catalog import by_key
 from bot.conversation import LOCATION_TTL, RESULTS_TTL
 from bot.engine import BotEngine
 from bot.messages import BotInput, BotReply, SharedLocation
@@ -301,3 +302,104 @@ def test_a_mistyped_place_word_is_corrected_by_sound(bot: BotEngine, session: Se
     answer = say(bot, session, f"工行{typed}支行")
     assert answer.results[0].name == name
     assert f"按“{road}”" in answer.text
+
+
+def test_questions_about_the_bot_get_help(bot: BotEngine, session: Session) -> None:
+    for question in ("你是谁", "你能帮我做什么", "这个怎么用？", "who are you"):
+        answer = say(bot, session, question)
+        assert "金融网点通" in answer.text and "最近的工行" in answer.text, question
+        assert not answer.results
+    assert say(bot, session, "你能帮我找工行吗", location=XINJIEKOU).results  # a search
+
+
+def _bank_missing_from_a_county(session: Session) -> tuple[str, str, str]:
+    """(legal entity code, its name, county code): a bank with outlets, a county of the
+    data with banks, and none of that bank's outlets in the county or named after it."""
+    from registry import regions
+
+    rows = session.execute(
+        text(
+            "SELECT h.fi_code, h.name, c.region_code FROM institution h "
+            "CROSS JOIN (SELECT DISTINCT i.region_code FROM institution i "
+            "  JOIN outlet_profile o ON o.institution_id = i.id "
+            "  WHERE i.status = 'active' AND i.category = 'bank' AND o.position IS NOT NULL "
+            "  AND i.region_code LIKE '3201%' AND i.region_code <> '320100') c "
+            "WHERE h.fi_code = h.legal_entity_code AND h.category = 'bank' "
+            "AND h.fi_code IN (:cmb, :ccb, :icbc) "
+            "AND NOT EXISTS (SELECT 1 FROM institution i WHERE i.legal_entity_code = h.fi_code "
+            "  AND i.status = 'active' AND i.region_code = c.region_code) "
+            "ORDER BY h.fi_code, c.region_code"
+        ),
+        {"cmb": by_key("cmb").fi_code, "ccb": by_key("ccb").fi_code, "icbc": ICBC},
+    ).all()
+    for code, name, county in rows:
+        place = regions.place(county)
+        assert place is not None
+        stem = place.name[:-1] if len(place.name) > 2 else place.name
+        named = session.execute(
+            text(
+                "SELECT count(*) FROM institution WHERE legal_entity_code = :le "
+                "AND status = 'active' AND strpos(name, :stem) > 0"
+            ),
+            {"le": code, "stem": stem},
+        ).scalar_one()
+        if not named:
+            return code, name, county
+    pytest.skip("every bank has an outlet in every Nanjing district of this sample")
+
+
+def test_a_bank_in_a_place_without_it_says_so_and_offers_its_nearest(
+    bot: BotEngine, session: Session
+) -> None:
+    from bot.replies import display_name
+    from registry import regions
+
+    code, legal_name, county = _bank_missing_from_a_county(session)
+    place = regions.place(county)
+    assert place is not None
+    bank = display_name(legal_name)
+    answer = say(bot, session, f"{place.name}的{bank}")
+    assert answer.text.startswith(f"{place.name}没有{bank}的网点。")
+    assert f"离{place.name}中心最近的{bank}网点" in answer.text
+    rows = session.execute(
+        text(
+            "SELECT i.fi_code, i.legal_entity_code, i.region_code, "
+            "ST_Y(o.position::geometry) AS lat, ST_X(o.position::geometry) AS lng "
+            "FROM institution i JOIN outlet_profile o ON o.institution_id = i.id "
+            "WHERE i.status = 'active' AND o.position IS NOT NULL"
+        )
+    ).all()
+    by_code = {r.fi_code: r for r in rows}
+    theirs = sorted(
+        (distance_m(place.lat, place.lng, r.lat, r.lng), r.fi_code)
+        for r in rows
+        if r.legal_entity_code == code
+    )
+    listed = [by_code[r.fi_code] for r in answer.results]
+    mine = [r for r in answer.results if by_code[r.fi_code].legal_entity_code == code]
+    assert [r.fi_code for r in mine] == [c for _, c in theirs[: len(mine)]]
+    assert mine[0].fi_code == answer.results[0].fi_code  # the bank's own come first
+    for result, (metres, _) in zip(mine, theirs, strict=False):
+        assert result.distance_m == pytest.approx(metres, rel=1e-3)  # from the centre
+    others = listed[len(mine) :]
+    assert others and all(r.region_code == county for r in others)
+    assert f"{place.name}的其他银行" in answer.text
+    # the listing is remembered: its numbers answer follow-ups
+    detail = say(bot, session, f"第{len(mine) + 1}个")
+    assert display_name(answer.results[len(mine)].name) in detail.text
+
+
+def test_a_long_name_with_a_slip_is_offered_from_the_vocabulary(
+    bot: BotEngine, session: Session
+) -> None:
+    answer = say(bot, session, "中国建没")
+    assert "没有找到" in answer.text and "你是不是要找" in answer.text
+    ccb = by_key("ccb").fi_code
+    codes = [r.fi_code for r in answer.results]
+    le = dict(
+        session.execute(
+            text("SELECT fi_code, legal_entity_code FROM institution WHERE fi_code = ANY(:c)"),
+            {"c": codes},
+        ).all()
+    )
+    assert codes and all(le[c] == ccb for c in codes)

@@ -44,6 +44,7 @@ from tests.bot_eval_cases import (
     AskLocation,
     Case,
     Chat,
+    Elsewhere,
     Find,
     More,
     Nothing,
@@ -53,6 +54,7 @@ from tests.bot_eval_cases import (
 from tests.conftest import load_generated, truncate_all
 
 OUTLETS, SEED = 5000, 1  # as ./run.sh loads the demo
+PLACES_CSV = Path(__file__).resolve().parent.parent / "registry/data/jiangsu_places.csv"
 EARTH_RADIUS_M = 6371008.8  # PostGIS's sphere (ST_Distance on geography, use_spheroid false)
 TIE_M = 1.0  # outlets this close to the nearest one's distance are as near
 MIN_CASES = 200
@@ -186,6 +188,12 @@ def matches(outlet: Outlet, want: Want, now: datetime) -> bool:
     )
 
 
+def place_centres() -> dict[str, tuple[float, float]]:
+    """The centre of each prefecture and county, as the place table gives it (WGS-84)."""
+    with PLACES_CSV.open(encoding="utf-8", newline="") as f:
+        return {row["code"]: (float(row["lat"]), float(row["lng"])) for row in csv.DictReader(f)}
+
+
 def last_position(case: Case) -> Spot | None:
     spots = [t.at for t in case.turns if t.at is not None]
     return spots[-1] if spots else None
@@ -288,6 +296,9 @@ def score(case: Case, replies: list[BotReply], truth: dict[str, Outlet]) -> Outc
         why = "" if ok else ("listed outlets" if codes else "no hint of what to ask")
         return Outcome(case, ok, ok, why, replies)
 
+    if isinstance(expect, Elsewhere):
+        return _check_elsewhere(case, expect, last, truth)
+
     if isinstance(expect, AskLocation):
         ok = not codes and "位置" in said
         return Outcome(case, ok, ok, "" if ok else "did not ask for the position", replies)
@@ -306,6 +317,74 @@ def score(case: Case, replies: list[BotReply], truth: dict[str, Outlet]) -> Outc
         problems.append(f"does not repeat {'、'.join(missing)}")
     ok = not problems
     return Outcome(case, ok, ok, "; ".join(problems), replies)
+
+
+def _entity_names(keys: tuple[str, ...]) -> list[str]:
+    """How a reply may name these legal entities: name without the company form, brand,
+    short names."""
+    return [
+        name
+        for e in LEGAL_ENTITIES
+        if e.key in keys
+        for name in (_short(e.name), e.brand, *e.short_names)
+        if name
+    ]
+
+
+def _check_elsewhere(
+    case: Case, expect: Elsewhere, last: BotReply, truth: dict[str, Outlet]
+) -> Outcome:
+    said = last.text
+    lat, lng = place_centres()[expect.place]
+    listed = [truth[r.fi_code] for r in last.results]
+    theirs = [
+        (r, o) for r, o in zip(last.results, listed, strict=True) if o.entity in expect.entities
+    ]
+    problems = []
+    if not any(name in said for name in expect.names):
+        problems.append("does not name the place")
+    if "没有" not in said and "暂无" not in said:
+        problems.append("does not say the place has none")
+    if not any(name in said for name in _entity_names(expect.entities)):
+        problems.append("does not name the bank")
+    if not theirs:
+        problems.append("offers none of the bank's outlets")
+    for item, outlet in theirs:
+        from_centre = haversine_m(lat, lng, outlet.lat, outlet.lng)
+        if item.distance_m is None or abs(item.distance_m - from_centre) > max(
+            50.0, from_centre / 100
+        ):
+            problems.append(f"{_short(outlet.name)}: not its distance from the place's centre")
+    if theirs and not ("公里" in said or "米" in said):
+        problems.append("the reply shows no distance")
+    first_other = next((k for k, o in enumerate(listed) if o.entity not in expect.entities), None)
+    if first_other is not None:
+        if any(o.entity in expect.entities for o in listed[first_other:]):
+            problems.append("the bank's outlets are not listed first")
+        strays = [
+            o
+            for o in listed[first_other:]
+            if not any(matches(o, want, case.now) for want in expect.local)
+        ]
+        if strays:
+            problems.append(f"lists {_short(strays[0].name)}, which is not in the place")
+    banks = [o for o in truth.values() if o.entity in expect.entities]
+    nearest: set[str] = set()
+    if banks:
+        dist = {o.fi_code: haversine_m(lat, lng, o.lat, o.lng) for o in banks}
+        best = min(dist.values())
+        nearest = {c for c, d in dist.items() if d <= best + TIE_M}
+    out = Outcome(case, False, False, "; ".join(problems), [last], nearest)
+    if problems:
+        return out
+    codes = [o.fi_code for o in listed]
+    out.top1 = codes[0] in nearest
+    out.top3 = any(c in nearest for c in codes[:3])
+    if not out.top1:
+        out.why = "first result is not the bank's nearest to the place" + (
+            "" if out.top3 else ", nor the next two"
+        )
+    return out
 
 
 def _check_ask(expect: Ask, replies: list[BotReply], truth: dict[str, Outlet]) -> tuple[bool, str]:
@@ -417,6 +496,13 @@ def _describe_expectation(out: Outcome, truth: dict[str, Outlet]) -> str:
         return "help: no outlets, a hint of what to ask"
     if isinstance(expect, AskLocation):
         return "a request for the position"
+    if isinstance(expect, Elsewhere):
+        wanted = " | ".join(_want_text(w) for w in expect.absent)
+        local = " | ".join(_want_text(w) for w in expect.local)
+        return (
+            f"says {'/'.join(expect.names)} has none ({wanted}), then the bank's nearest to "
+            f"its centre, with distances from it, then {local}"
+        )
     assert isinstance(expect, Nothing)
     parts = ["says nothing matches"]
     if expect.absent is not None:
@@ -519,6 +605,7 @@ def test_the_cases_are_sound(truth: dict[str, Outlet]) -> None:
     kinds = Counter(c.kind for c in CASES)
     assert set(kinds) == set(KINDS), set(KINDS) ^ set(kinds)
     regions = {o.region for o in truth.values()}
+    centres = place_centres()
     problems = []
     for case in CASES:
         expect = case.expect
@@ -544,6 +631,14 @@ def test_the_cases_are_sound(truth: dict[str, Outlet]) -> None:
             ):
                 problems.append(f"{label}: the data has what it says is absent")
             wants = (*expect.suggest, *([expect.absent] if expect.absent else []))
+        elif isinstance(expect, Elsewhere):
+            if any(matches(o, a, case.now) for a in expect.absent for o in truth.values()):
+                problems.append(f"{label}: the data has what it says the place has not")
+            if not any(o.entity in expect.entities for o in truth.values()):
+                problems.append(f"{label}: the data has no outlet of the bank at all")
+            if expect.place not in centres:
+                problems.append(f"{label}: no centre for {expect.place}")
+            wants = (*expect.absent, *expect.local)
         elif isinstance(expect, Ask | More):
             wants = ()
             if len(case.turns) < 2:

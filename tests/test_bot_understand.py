@@ -654,3 +654,63 @@ def test_never_raises_and_stays_in_vocabulary(text: str) -> None:
 def test_never_raises_on_chat_like_text(words: list[str]) -> None:
     u = understand("".join(words), lexicon_for(RECORDS))
     assert isinstance(u.as_dict(), dict)
+
+
+# --- questions about the bot, and suggestions -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "你是谁",
+        "你是谁啊",
+        "您好，你是谁？",
+        "你能帮我做什么",
+        "你能做什么呀",
+        "你会干啥",
+        "你可以干嘛",
+        "这个怎么用",
+        "我该怎么问",
+        "有什么功能",
+        "介绍一下你自己",
+        "你是机器人吗",
+        "你叫什么名字",
+        "Who are you?",
+        "what can you do",
+    ],
+)
+def test_questions_about_the_bot_are_help(lexicon: Lexicon, text: str) -> None:
+    u = understand(text, lexicon)
+    assert u.help and not u.has_search_terms and u.follow_up is None
+    assert [m.kind for m in u.matches] == ["about"]
+
+
+@pytest.mark.parametrize(
+    ("text", "entity"),
+    [("你能帮我找工行吗", "icbc"), ("你好 你会找建行吗", "ccb"), ("你知道招行在哪吗", "cmb")],
+)
+def test_asking_the_bot_to_search_stays_a_search(lexicon: Lexicon, text: str, entity: str) -> None:
+    u = understand(text, lexicon)
+    assert not u.help and {KEY_BY_CODE[c] for c in u.legal_entities} == {entity}
+
+
+def test_suggestions_correct_a_slip_against_the_vocabularies(lexicon: Lexicon) -> None:
+    from bot.landmarks import LandmarkIndex
+    from bot.suggestions import guess
+
+    words = LandmarkIndex(
+        [("新街口", 40), ("珠江路", 30), ("建邺", 5)], lexicon.place_names.values()
+    )
+
+    def read(text: str) -> tuple[set[str], str | None] | None:
+        u = understand(text, lexicon)
+        found = guess(u.text, u.landmarks, lexicon, words)
+        return None if found is None else ({KEY_BY_CODE[c] for c in found.entities}, found.word)
+
+    assert read("中国建没") == ({"ccb"}, None)  # 没 for 设: one character in four, in place
+    assert read("中国光打") == ({"ceb"}, None)  # the start of 中国光大银行
+    assert read("中国建没新街扣") == ({"ccb"}, "新街口")  # and the rest is a place word
+    assert read("新街扣") == (set(), "新街口")
+    assert read("村镇银行") is None  # three of 镇江银行's letters, moved: no slip
+    assert read("今天天气怎么样") is None
+    assert read("qwxzv") is None

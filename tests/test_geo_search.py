@@ -550,3 +550,35 @@ def test_driver_statement_is_what_search_sends(loaded: Engine) -> None:
     with loaded.connect() as connection:
         hits = search(connection, query)
     assert [r[1] for r in rows] == [h.fi_code for h in hits] and len(hits) == 20
+
+
+@pytest.mark.parametrize("scan", [geo_search.NEAREST_SCAN, 3])
+def test_a_regions_business_nearest_first_is_the_regions_nearest_matches(
+    session: Session, monkeypatch: pytest.MonkeyPatch, scan: int
+) -> None:
+    """Found among the box's nearest outlets first (`_paged_nearest_first`), or, when they
+    hold too few (a scan of 3), by the plain statement: the same answer either way."""
+    monkeypatch.setattr(geo_search, "NEAREST_SCAN", scan)
+    rows = everything(session)
+    for prefix, types, here in (
+        ("3201", ("cash",), XINJIEKOU),
+        ("320102", ("foreign_exchange",), XINJIEKOU),
+        ("3201", ("securities",), XINJIEKOU),  # brokers only: rarer among the nearest
+    ):
+        query = SearchQuery(
+            near=here, filters=Filters(region_prefix=prefix, business_types=types), limit=5
+        )
+        expected = by_distance(
+            [
+                r
+                for r in rows
+                if r["region_code"].startswith(prefix) and set(types) <= set(r["business_types"])
+            ],
+            here,
+        )
+        assert expected, (prefix, types)
+        got = search(session, query)
+        assert [h.fi_code for h in got] == [c for _, c in expected[:5]], (prefix, types)
+        second = search(session, SearchQuery(near=here, filters=query.filters, limit=5, offset=5))
+        assert [h.fi_code for h in second] == [c for _, c in expected[5:10]]
+        assert all(h.distance_m is not None for h in got)
