@@ -409,8 +409,6 @@ def shape_of(statement: str) -> str:
         return "lexicon: registry version"
     if "head_office" in s or "level =" in s:
         return "lexicon: legal entities"
-    if "%%>" in s:
-        return "similar_names (pg_trgm word similarity)"
     if "fi_code in" in s and "limit" not in s:
         return "by_fi_codes (follow-up)"
     parts = [

@@ -51,6 +51,15 @@ _CODE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+|[a-z]+")
 # --- the table against the libraries ----------------------------------------------------------
 
 
+_VALIDATOR_MESSAGES = (
+    "default_message",
+    "message_min",
+    "message_max",
+    "message_all",
+    "message_equal",
+)
+
+
 def _library_defaults() -> set[str]:
     """Every default English message of marshmallow's fields, schemas and validators."""
     found: set[str] = set()
@@ -60,19 +69,16 @@ def _library_defaults() -> set[str]:
     found.update(ma.Schema._default_error_messages.values())
     for cls in vars(mv).values():
         if inspect.isclass(cls) and issubclass(cls, mv.Validator):
-            for name, value in vars(cls).items():
-                if name in ("default_message", "message_min", "message_max", "message_all"):
-                    found.add(value)
-                if name == "message_equal":
-                    found.add(value)
-    ops = {"min": ("greater than or equal to", "greater than")}
-    ops["max"] = ("less than or equal to", "less than")
+            for name in _VALIDATOR_MESSAGES:
+                found.update([vars(cls)[name]] if name in vars(cls) else [])
+    # Range composes its messages: "Must be {min_op} {{min}}." with each pair of operators.
+    lows, highs = (
+        ("greater than or equal to", "greater than"),
+        ("less than or equal to", "less than"),
+    )
     ranged = {m for m in found if "{min_op}" in m or "{max_op}" in m}
     found -= ranged
-    for template in ranged:
-        for low in ops["min"]:
-            for high in ops["max"]:
-                found.add(template.format(min_op=low, max_op=high))
+    found |= {t.format(min_op=lo, max_op=hi) for t in ranged for lo in lows for hi in highs}
     return {m.replace("{input!r}", "{input}") for m in found}
 
 
