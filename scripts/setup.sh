@@ -66,7 +66,8 @@ find_python() {
 }
 
 ensure_python() {
-    if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    # pip too: a first run interrupted while the venv was made leaves a python without it
+    if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c 'import sys, pip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
         return 0
     fi
     local py
