@@ -18,6 +18,7 @@ from backend.config import Config
 from backend.extensions import init_database
 from backend.input_guard import init_input_guard
 from backend.logging_setup import configure_logging, init_request_ids
+from backend.public_http import init_public_http
 
 
 def init_staff_services(app: Flask, config: Config) -> None:
@@ -51,6 +52,7 @@ def create_app(config: Config | None = None) -> Flask:
     init_input_guard(app)
     init_database(app, config)
     init_staff_services(app, config)
+    init_public_http(app, config)
 
     api = Api(
         app,

@@ -104,6 +104,25 @@ class Config:
     rate_limit_window_s: int = field(
         default_factory=lambda: _env_int("BRANCHFINDER_RATE_LIMIT_WINDOW_S", 3600)
     )
+    # The public finder's GETs (backend/public_http.py), per client and per endpoint: a
+    # map that pans asks often, and a carrier's NAT puts many phones behind one address.
+    public_get_rate_limit: int = field(
+        default_factory=lambda: _env_int("BRANCHFINDER_PUBLIC_GET_RATE_LIMIT", 600)
+    )
+    public_get_rate_window_s: int = field(
+        default_factory=lambda: _env_int("BRANCHFINDER_PUBLIC_GET_RATE_WINDOW_S", 60)
+    )
+    # Endpoint overrides, "outlets.Viewport=1200,outlets.TextSearch=300" (endpoint=limit).
+    public_get_rate_limits: str = field(
+        default_factory=lambda: _env("BRANCHFINDER_PUBLIC_GET_RATE_LIMITS", "")
+    )
+    # Origins allowed to call the public APIs from a browser (the H5 page's host when it is
+    # served elsewhere), comma-separated; none by default: same-origin pages need none.
+    cors_origins: str = field(default_factory=lambda: _env("BRANCHFINDER_CORS_ORIGINS", ""))
+    # JSON answers at least this long are gzipped for clients that accept it.
+    compress_min_bytes: int = field(
+        default_factory=lambda: _env_int("BRANCHFINDER_COMPRESS_MIN_BYTES", 1024)
+    )
     # WeChat official account (bot/wechat.py). Without a token /wechat answers 503; the
     # EncodingAESKey (43 characters) and appid are needed only in safe (encrypted) mode.
     wechat_token: str = field(
@@ -188,6 +207,9 @@ class Config:
             # Served from the swagger-ui-bundle package, never from a CDN: the
             # product must work on a network that reaches nothing outside.
             "OPENAPI_SWAGGER_UI_URL": "/docs/assets/",
+            "COMPRESS_ALGORITHM": ["gzip"],
+            "COMPRESS_MIN_SIZE": self.compress_min_bytes,
+            "COMPRESS_MIMETYPES": ["application/json", "application/geo+json", "text/csv"],
         }
 
     def as_dict(self) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from bot import wechat_store as wechat_models
 from registry import feedback as feedback_models
 from registry import models as registry_models
 from registry import outlet_photos as photo_models
+from registry import public_version as public_version_models
 from registry import reviews as review_models
 from registry import staff as staff_models
 
@@ -18,6 +19,7 @@ __all__ = [
     "conversation_models",
     "feedback_models",
     "photo_models",
+    "public_version_models",
     "ratelimit_models",
     "registry_models",
     "review_models",

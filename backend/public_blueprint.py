@@ -13,6 +13,7 @@ import marshmallow as ma
 from flask_smorest import abort
 
 from backend.arguments import Blueprint, FieldByFieldParser
+from backend.public_http import CachePolicy, PublicGets
 
 INVALID_MESSAGE = "请求有误，请检查："  # a query or a body
 
@@ -53,3 +54,10 @@ class PublicParser(FieldByFieldParser):
 
 class PublicBlueprint(Blueprint):
     ARGUMENTS_PARSER = PublicParser()
+
+    def cache(self, policies: Mapping[str, CachePolicy]) -> None:
+        """Give the named views' GETs validators, cache lifetimes and rate limits
+        (backend.public_http); call once, after the views are defined."""
+        gets = PublicGets(self.name, policies)
+        self.before_request(gets.before)
+        self.after_request(gets.after)

@@ -8,7 +8,7 @@ source "$(dirname "$0")/../scripts/setup.sh"
 name="$1"; shift
 [ -f "$ROOT/bench/$name.py" ] || die "no benchmark bench/$name.py"
 setup_all
-if [ "$name" = geo_search ] && ! command -v wrk >/dev/null 2>&1; then
+if [[ "$name" =~ ^(geo_search|nearby_ab|conditional_get)$ ]] && ! command -v wrk >/dev/null 2>&1; then
     apt_install wrk  # the HTTP load generator
 fi
 cd "$ROOT"

@@ -18,6 +18,7 @@ from flask_smorest import abort
 from backend.api import prebuilt
 from backend.extensions import read_connection, read_session
 from backend.public_blueprint import PublicBlueprint
+from backend.public_http import LISTS, VOCABULARY
 from geo.clusters import viewport as viewport_service
 from geo.coords import CoordinateError, CoordSystem, convert, position_in, positions_in
 from geo.search import BBox, Filters, OutletHit, Point, SearchError, SearchQuery, search
@@ -322,3 +323,16 @@ class Regions(MethodView):
             }
             for r in regions.children(parent.code)
         ]
+
+
+blp.cache(
+    {
+        "Nearby": LISTS,
+        "TextSearch": LISTS,
+        "Viewport": LISTS,
+        "OutletDetail": LISTS,
+        "BusinessTypes": VOCABULARY,
+        "Institutions": VOCABULARY,
+        "Regions": VOCABULARY,
+    }
+)

@@ -15,10 +15,9 @@ from flask_smorest import abort
 import miniprogram_api
 from backend.extensions import read_session
 from backend.public_blueprint import PublicBlueprint
+from backend.public_http import CONTENT_ADDRESSED
 from registry.outlet_photos import known_key
 from registry.photo_store import VARIANTS, PhotoStore
-
-CACHE_CONTROL = "public, max-age=31536000, immutable"
 
 blp = PublicBlueprint("photos", __name__, description="公众版：网点照片 / Outlet photos")
 
@@ -45,4 +44,7 @@ class PhotoFile(MethodView):
         if data is None:
             abort(404, message="没有这张照片 / no such photo")
             raise AssertionError
-        return Response(data, mimetype="image/jpeg", headers={"Cache-Control": CACHE_CONTROL})
+        return Response(data, mimetype="image/jpeg")
+
+
+blp.cache({"PhotoFile": CONTENT_ADDRESSED})

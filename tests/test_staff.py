@@ -758,6 +758,8 @@ def test_photo_upload_strips_exif_stores_once_and_shows_in_the_finder(
     stored = client.get(body["url"])
     assert stored.status_code == 200 and stored.mimetype == "image/jpeg"
     assert "immutable" in stored.headers["Cache-Control"]
+    revalidated = client.get(body["url"], headers={"If-None-Match": stored.headers["ETag"]})
+    assert revalidated.status_code == 304 and revalidated.data == b""
     raw = stored.get_data()
     assert b"SecretPhoneMaker" not in raw and b"Exif" not in raw
     assert dict(Image.open(io.BytesIO(raw)).getexif()) == {}
