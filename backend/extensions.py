@@ -88,6 +88,7 @@ class KeptReader:
 class Database:
     engine: Engine  # transactions: db_session()
     reader: Engine  # autocommit: read_session()
+    counters: Engine  # autocommit, commits not flushed: rate limits (backend.ratelimit)
     sessions: sessionmaker[Session]
     readers: sessionmaker[Session]
     kept_reader: KeptReader = field(init=False)  # read_connection()
@@ -100,22 +101,25 @@ class Database:
         self.kept_reader.close()
         self.engine.dispose()
         self.reader.dispose()
+        self.counters.dispose()
 
 
 def init_database(app: Flask, config: Config) -> Database:
-    def engine(autocommit: bool) -> Engine:
+    def engine(autocommit: bool, flush_commits: bool = True) -> Engine:
         return make_engine(
             config.database_url,
             pool_size=config.db_pool_size,
             statement_timeout_ms=config.db_statement_timeout_ms,
             autocommit=autocommit,
+            flush_commits=flush_commits,
         )
 
-    # Two pools: switching one connection in and out of autocommit costs a round trip.
+    # Separate pools: switching one connection in and out of autocommit costs a round trip.
     writer, reader = engine(autocommit=False), engine(autocommit=True)
     database = Database(
         engine=writer,
         reader=reader,
+        counters=engine(autocommit=True, flush_commits=False),
         sessions=make_sessionmaker(writer),
         readers=make_sessionmaker(reader),
     )

@@ -11,9 +11,10 @@ from typing import Any, NoReturn
 
 import marshmallow as ma
 from flask_smorest import abort
+from flask_smorest.utils import deepupdate
 
 from backend.arguments import Blueprint, FieldByFieldParser
-from backend.public_http import CachePolicy, PublicGets
+from backend.public_http import CACHED_GET_DOC, CachePolicy, PublicGets
 
 INVALID_MESSAGE = "请求有误，请检查："  # a query or a body
 
@@ -61,3 +62,6 @@ class PublicBlueprint(Blueprint):
         gets = PublicGets(self.name, policies)
         self.before_request(gets.before)
         self.after_request(gets.after)
+        for view in policies:  # merged into each GET's generated documentation
+            doc = self._docs[view]["get"]  # flask-smorest's per-endpoint doc store
+            doc["manual_doc"] = deepupdate(doc.get("manual_doc", {}), CACHED_GET_DOC)

@@ -22,6 +22,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import Flask, current_app, g, request
 from flask.wrappers import Response
@@ -61,6 +62,45 @@ class CachePolicy:
 LISTS = CachePolicy(60, per_minute=True)  # nearby, search, viewport, an outlet's detail
 VOCABULARY = CachePolicy(3600, per_minute=False)  # business types, institutions, regions
 CONTENT_ADDRESSED = CachePolicy(31_536_000, per_minute=False, immutable=True)
+
+
+def _header(description: str, kind: str = "string") -> dict[str, Any]:
+    return {"description": description, "schema": {"type": kind}}
+
+
+_RATE_HEADERS = {
+    "RateLimit-Limit": _header("GETs of this endpoint allowed per window", "integer"),
+    "RateLimit-Remaining": _header("GETs left in the window", "integer"),
+    "RateLimit-Reset": _header("seconds until the window ends", "integer"),
+}
+# What `PublicBlueprint.cache` adds to each cached GET's OpenAPI operation.
+CACHED_GET_DOC: dict[str, Any] = {
+    "responses": {
+        200: {
+            "headers": {
+                "ETag": _header("strong tag of this answer; send it back in If-None-Match"),
+                "Last-Modified": _header("when the data shown last changed (HTTP date)"),
+                "Cache-Control": _header(
+                    "public, max-age: a minute for lists, an hour for vocabularies"
+                ),
+                **_RATE_HEADERS,
+            }
+        },
+        304: {
+            "description": "未修改 / not modified: the copy whose ETag (If-None-Match) or date "
+            "(If-Modified-Since) was sent is current; no body",
+            "headers": {"ETag": _header("the tag matched")},
+        },
+        429: {
+            "description": "请求过于频繁 / too many GETs of this endpoint from this client",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            "headers": {
+                "Retry-After": _header("seconds until a GET is answered again", "integer"),
+                **_RATE_HEADERS,
+            },
+        },
+    }
+}
 
 
 @dataclass(frozen=True)
@@ -139,7 +179,7 @@ def _count_hit(endpoint: str) -> RateDecision:
     config: Config = current_app.extensions["branchfinder.config"]
     limit = endpoint_limits(config).get(endpoint, config.public_get_rate_limit)
     key = f"get:{endpoint}:{current_client_hash()}"
-    decision = hit(database().engine, key, limit, config.public_get_rate_window_s)
+    decision = hit(database().counters, key, limit, config.public_get_rate_window_s)
     if not decision.allowed:
         abort(
             429,

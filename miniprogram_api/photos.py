@@ -35,6 +35,11 @@ def photo_urls(key: str) -> dict[str, str]:
 @blp.route("/photos/<string:key>/<string:variant>.jpg")
 class PhotoFile(MethodView):
     @blp.response(200, content_type="image/jpeg", description="the JPEG (no EXIF)")
+    @blp.doc(
+        responses={
+            200: {"content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}}}
+        }
+    )
     @blp.alt_response(404, description="没有这张照片 / no such photo")
     def get(self, key: str, variant: str) -> Response:
         """网点照片 — a photo (`original`, long side at most 2048 px) or its thumbnail."""

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
 from backend.config import Config
-from backend.extensions import db_session
+from backend.extensions import database, db_session
 from backend.public_blueprint import PublicBlueprint
 from backend.ratelimit import TOO_MANY_MESSAGE, hit
 from miniprogram_api.auth import STAFF_SECURITY, current_staff
@@ -56,7 +56,9 @@ def _config() -> Config:
 
 
 def _limit(scope: str, staff_id: int, limit: int) -> None:
-    decision = hit(db_session(), f"{scope}:staff:{staff_id}", limit, _config().rate_limit_window_s)
+    decision = hit(
+        database().counters, f"{scope}:staff:{staff_id}", limit, _config().rate_limit_window_s
+    )
     if not decision.allowed:
         abort(429, message=TOO_MANY_MESSAGE, headers={"Retry-After": str(decision.retry_after_s)})
 

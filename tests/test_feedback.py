@@ -422,8 +422,7 @@ def test_every_answer_is_documented(client: FlaskClient) -> None:
 
 def test_concurrent_hits_are_counted_exactly(engine: Engine, app: Flask) -> None:
     def one(_: int) -> bool:
-        with Session(engine) as session:
-            return hit(session, "test:concurrent", 10, 3600).allowed
+        return hit(engine, "test:concurrent", 10, 3600).allowed
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         decisions = list(pool.map(one, range(30)))

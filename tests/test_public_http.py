@@ -350,3 +350,25 @@ def test_an_unknown_photo_is_404_whatever_the_client_holds(api: FlaskClient) -> 
     key = "0" * 64
     missing = api.get(f"{API}/photos/{key}/thumb.jpg", headers={"If-None-Match": "*"})
     assert missing.status_code == 404
+
+
+def test_the_documents_say_so(api: FlaskClient) -> None:
+    spec = api.get("/openapi.json").get_json()
+    cached = [
+        "/api/mp/v1/outlets/nearby",
+        "/api/mp/v1/outlets/search",
+        "/api/mp/v1/outlets/viewport",
+        "/api/mp/v1/outlets/{fi_code}",
+        "/api/mp/v1/business-types",
+        "/api/mp/v1/institutions",
+        "/api/mp/v1/regions",
+        "/api/mp/v1/photos/{key}/{variant}.jpg",
+    ]
+    for path in cached:
+        responses = spec["paths"][path]["get"]["responses"]
+        assert {"200", "304", "429"} <= set(responses), path
+        assert {"ETag", "Cache-Control", "RateLimit-Remaining"} <= set(responses["200"]["headers"])
+        assert "content" in responses["200"], path  # the answer's own schema is kept
+        assert "Retry-After" in responses["429"]["headers"]
+    staff = spec["paths"]["/api/mp/v1/staff/tasks"]["get"]["responses"]
+    assert "304" not in staff

@@ -1,4 +1,5 @@
-"""One row saying when the public outlet data last changed, kept by triggers.
+"""One row saying when the public outlet data last changed, kept by triggers; rate-limit
+counters unlogged.
 
 The public finder's GETs answer `ETag` and `Last-Modified` from it (backend/public_http.py)
 before running any search, so that a client revalidating its copy costs a single-row
@@ -21,6 +22,10 @@ that had locked an outlet's row first (profile changes do, FOR UPDATE) could dea
 one holding the version row and wanting that outlet.
 
 `changed_at` never moves back, even if the clock does.
+
+`rate_limit_bucket` becomes UNLOGGED: every public GET now counts a hit there
+(backend.ratelimit), and a counter needs no WAL. A crash empties it (clients get a fresh
+window), and standbys do not have it, which they need not: only the primary counts.
 
 Revision ID: 0017_public_data_version
 Revises: 0016_bot_text_bigrams
@@ -84,6 +89,7 @@ def upgrade() -> None:
         sa.Column("txid", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("txid", name=op.f("pk_public_data_pending")),
     )
+    op.execute("ALTER TABLE rate_limit_bucket SET UNLOGGED")
     op.execute(MARK)
     op.execute(BUMP)
     op.execute(
@@ -107,3 +113,4 @@ def downgrade() -> None:
     op.execute("DROP FUNCTION bump_public_data_version()")
     op.drop_table("public_data_pending")
     op.drop_table("public_data_version")
+    op.execute("ALTER TABLE rate_limit_bucket SET LOGGED")
