@@ -13,10 +13,10 @@ from flask.views import MethodView
 from flask_smorest import abort
 
 import miniprogram_api
-from backend.extensions import read_session
-from backend.public_blueprint import PublicBlueprint
-from registry.outlet_photos import known_key
-from registry.photo_store import VARIANTS, PhotoStore
+from uploads.outlet_photos import known_key
+from uploads.photo_store import VARIANTS, PhotoStore
+from web.extensions import read_session
+from web.public_blueprint import PublicBlueprint
 
 CACHE_CONTROL = "public, max-age=31536000, immutable"
 

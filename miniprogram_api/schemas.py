@@ -17,9 +17,9 @@ from typing import Any
 
 import marshmallow as ma
 
-from geo.coords import COORD_SYSTEMS
+from core.coords import COORD_SYSTEMS
 from geo.search import MAX_LIMIT, MAX_RADIUS_M
-from registry.business_types import BY_KEY
+from profiles.business_types import BY_KEY
 from registry.codes import CATEGORIES
 
 MAX_OFFSET = 1000  # deeper paging is not a finder's job; narrow the search instead

@@ -5,10 +5,10 @@ from __future__ import annotations
 import marshmallow as ma
 from flask_smorest.fields import Upload
 
-from geo.coords import COORD_SYSTEMS
+from core.coords import COORD_SYSTEMS
 from miniprogram_api.schemas import PhotoSchema
-from registry.business_types import BY_KEY
-from registry.staff import CHECKED_GROUPS, TASK_STATUSES
+from profiles.business_types import BY_KEY
+from uploads.staff import CHECKED_GROUPS, TASK_STATUSES
 
 
 class LoginArgs(ma.Schema):

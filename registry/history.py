@@ -7,14 +7,14 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from core.models.registry import ChangeEvent, Institution
+from profiles.profile_changes import VALUE_GROUPS, Change, change_group
 from registry.institution_contacts import (
     CONTACT_FIELDS,
     ContactRefused,
     is_contact_event,
     update_contacts,
 )
-from registry.models import ChangeEvent, Institution
-from registry.profile_changes import VALUE_GROUPS, Change, change_group
 
 
 class RevertRefused(ValueError):

@@ -48,7 +48,7 @@ from registry.cross_checks import (
 from registry.formats import EXTRA_KEY, OpenedFile
 from registry.record_checks import DATA_COLUMNS, REGISTRY_COLUMNS, check_record, today_in_china
 from registry.rules import Issue, issue
-from registry.staff import create_auto_tasks
+from uploads.staff import create_auto_tasks
 
 COMPARED = (*(c for c in DATA_COLUMNS if c != "fi_code"), "category")
 

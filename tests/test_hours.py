@@ -1,4 +1,4 @@
-"""Tests for registry.hours: the text format, the JSON shape and their round trips.
+"""Tests for profiles.hours: the text format, the JSON shape and their round trips.
 
 Opening hours come from CSV cells typed by people and from API requests, so
 besides the happy paths every kind of mistake must give an HoursError naming
@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from registry.hours import (
+from profiles.hours import (
     ALL_DAY,
     MAX_EXCEPTIONS,
     MAX_INTERVALS_PER_DAY,

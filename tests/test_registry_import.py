@@ -29,9 +29,9 @@ import registry.batches
 import registry.bulk
 import registry.importer
 from backend.cli import main as cli
-from backend.database import make_sessionmaker, normalise_url
 from backend.demo.generate import INSTITUTION_COLUMNS as COLUMNS
 from backend.demo.generate import generate
+from core.database import make_sessionmaker, normalise_url
 from registry import regions, rules
 from registry.batches import ImportResult
 from registry.codes import make_uscc
