@@ -13,7 +13,7 @@ for its area, so:
   the log is the same `Scope.clause(AuditEntry)` filter as any other pro query,
   whatever later happens to the accounts involved;
 - client addresses are stored only as the peppered hash of
-  `core.ratelimit.current_client_hash()`, like everywhere else.
+  `web.ratelimit.current_client_hash()`, like everywhere else.
 
 `record()` adds the row to the caller's session: a write and its audit entry
 commit or roll back together. A refusal has nothing to commit with, so the pro

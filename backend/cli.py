@@ -236,8 +236,8 @@ def _run_import(
     """Run an import (registry by default) in one transaction; print; exit with its code."""
     from tqdm import tqdm
 
+    from backend.imports import import_registry
     from core.database import make_engine, make_sessionmaker
-    from registry.importer import import_registry
     from registry.receipts import write_receipt
 
     if receipt is not None and not receipt.parent.is_dir():
@@ -465,7 +465,8 @@ def profiles_import(
     Exit codes: 0 all rows accepted, 1 some rows rejected, 2 the file is rejected
     (3 the database failed, 130 interrupted: nothing is written).
     """
-    from profiles.profile_import import ProfileImportOptions, import_profiles
+    from backend.imports import import_profiles
+    from profiles.profile_import import ProfileImportOptions
 
     _run_import(
         file,

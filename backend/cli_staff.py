@@ -97,7 +97,7 @@ def tasks_create(
 def tasks_list(status: str | None, limit: int, database_url: str) -> None:
     """List upload tasks (fi_code, status, whether a code is out, dates)."""
     from core.models.registry import Institution
-    from uploads.staff import UploadTask
+    from core.models.staff import UploadTask
 
     with cli_session(database_url) as session:
         stmt = (
@@ -155,7 +155,7 @@ def reviews_list(fi_code: str | None, database_url: str) -> None:
 @DB_OPTION
 def reviews_accept(review_id: int, actor: str, database_url: str) -> None:
     """Publish a held upload."""
-    from uploads.reviews import ReviewError, accept
+    from uploads.review_decisions import ReviewError, accept
 
     with cli_session(database_url) as session:
         try:
@@ -172,7 +172,7 @@ def reviews_accept(review_id: int, actor: str, database_url: str) -> None:
 @DB_OPTION
 def reviews_reject(review_id: int, actor: str, reason: str, database_url: str) -> None:
     """Refuse a held upload, with a reason."""
-    from uploads.reviews import ReviewError, reject
+    from uploads.review_decisions import ReviewError, reject
 
     with cli_session(database_url) as session:
         try:
@@ -189,7 +189,7 @@ def reviews_reject(review_id: int, actor: str, reason: str, database_url: str) -
 def profiles_revert(event_id: int, actor: str, database_url: str) -> None:
     """Put an outlet's field back to its value before change EVENT_ID (see `registry
     history`), as a new change."""
-    from registry.history import RevertRefused, revert
+    from profiles.revert import RevertRefused, revert
 
     with cli_session(database_url) as session:
         try:

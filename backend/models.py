@@ -1,4 +1,7 @@
-"""Imports every module that defines tables, so Alembic and tests see the whole schema."""
+"""Imports every module that defines tables, so Alembic and tests see the whole schema.
+
+The shared tables are `core.models`; the others live with the one package that reads them.
+"""
 
 from accounts import accounts as account_models
 from accounts import audit as audit_models
@@ -6,11 +9,11 @@ from bot import conversation as conversation_models
 from bot import wechat_store as wechat_models
 from core import ratelimit as ratelimit_models
 from core import tokens as token_models
+from core.models import feedback as feedback_models
+from core.models import photos as photo_models
 from core.models import registry as registry_models
-from feedback import submissions as feedback_models
-from uploads import outlet_photos as photo_models
-from uploads import reviews as review_models
-from uploads import staff as staff_models
+from core.models import reviews as review_models
+from core.models import staff as staff_models
 
 __all__ = [
     "account_models",

@@ -68,12 +68,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from backend.demo.catalog import LEGAL_ENTITIES, LegalEntity, placeholder_check_digit
 from backend.demo.generate import INSTITUTION_COLUMNS, PROFILE_COLUMNS
+from backend.imports import import_profiles, import_registry
 from bench.common import report, scratch_database
 from bot.engine import BotEngine
 from bot.messages import BotInput, BotReply
 from core.database import make_engine, make_sessionmaker, session_scope
-from profiles.profile_import import ProfileImportOptions, import_profiles
-from registry.importer import ImportOptions, import_registry
+from profiles.profile_import import ProfileImportOptions
+from registry.importer import ImportOptions
 from registry.regions import find_by_name, full_name
 
 ROOT = Path(__file__).resolve().parent.parent

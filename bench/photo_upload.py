@@ -36,11 +36,10 @@ from PIL import ExifTags, Image
 from sqlalchemy import text
 
 from backend.demo.generate import generate
+from backend.imports import import_profiles, import_registry
 from bench.common import gunicorn, report, scratch_database, stop
 from core import tokens
 from core.database import make_engine, make_sessionmaker, session_scope
-from profiles.profile_import import import_profiles
-from registry.importer import import_registry
 from uploads import staff
 
 PEPPER = "bench-pepper"

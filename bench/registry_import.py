@@ -31,9 +31,9 @@ from bench.common import report, scratch_database
 
 
 def _step(kind: str, url: str, path: str, queue: Any) -> None:
+    from backend.imports import import_profiles, import_registry
     from core.database import make_engine, make_sessionmaker
-    from profiles.profile_import import import_profiles
-    from registry.importer import ImportOptions, import_registry
+    from registry.importer import ImportOptions
 
     engine = make_engine(url, statement_timeout_ms=0)
     sessions = make_sessionmaker(engine)

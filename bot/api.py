@@ -19,10 +19,10 @@ from bot.messages import BotInput, Engine, SharedLocation
 from bot.wechat import ENGINE_EXTENSION
 from core.config import Config
 from core.coords import COORD_SYSTEMS, CoordinateError, CoordSystem, convert, position_in
-from core.ratelimit import limit_current_client
-from miniprogram_api.schemas import PositionSchema
 from web.extensions import db_session
 from web.public_blueprint import PublicBlueprint
+from web.ratelimit import limit_current_client
+from web.schemas import PositionSchema
 
 PREFIX = "/api/bot/v1"
 MAX_TEXT = 500

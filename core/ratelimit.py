@@ -27,14 +27,10 @@ import random
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app, request
-from flask_smorest import abort
 from sqlalchemy import DateTime, Engine, Integer, Text, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.base import Base
-from core.config import Config
-from web.extensions import db_session
 
 MAX_WINDOW_S = 86_400  # the sweep below relies on no window being longer than a day
 SWEEP_PROBABILITY = 0.01  # share of hits that also delete every client's stale windows
@@ -144,26 +140,3 @@ def client_hash(identity: str, pepper: str) -> str:
     return hmac.new(pepper.encode(), identity.encode(), hashlib.sha256).hexdigest()
 
 
-def current_client_hash() -> str:
-    """The hashed identity of the client of the current request."""
-    config: Config = current_app.extensions["branchfinder.config"]
-    forwarded = ",".join(request.headers.getlist("X-Forwarded-For"))
-    identity = client_identity(request.remote_addr, forwarded, config.trusted_proxy_count)
-    return client_hash(identity, config.secret_key)
-
-
-def limit_current_client(scope: str, limit: int) -> str:
-    """Count a hit of this request's client in `scope`; abort 429 when over the limit.
-
-    Returns the client's hash, for storing with what the client submitted.
-    """
-    config: Config = current_app.extensions["branchfinder.config"]
-    client = current_client_hash()
-    decision = hit(db_session(), f"{scope}:{client}", limit, config.rate_limit_window_s)
-    if not decision.allowed:
-        abort(
-            429,
-            message=TOO_MANY_MESSAGE,
-            headers={"Retry-After": str(decision.retry_after_s)},
-        )
-    return client

@@ -30,8 +30,8 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from core.coords import CoordSystem, convert
+from core.models.feedback import ErrorReport
 from core.models.registry import Institution
-from feedback.submissions import ErrorReport
 from registry import institution_contacts
 from registry.institution_contacts import ContactRefused
 from uploads import pro_updates

@@ -15,12 +15,12 @@ from flask_smorest import abort
 
 from core import tokens
 from core.config import Config
-from core.ratelimit import limit_current_client
 from miniprogram_api.staff_schemas import LoginArgs, LoginSchema
 from miniprogram_api.wechat_login import LoginFailed, MiniProgramLogin
 from uploads import staff
 from web.extensions import database, db_session
 from web.public_blueprint import PublicBlueprint
+from web.ratelimit import limit_current_client
 
 STAFF_SECURITY: list[dict[str, list[str]]] = [{"staffToken": []}]
 

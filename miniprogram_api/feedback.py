@@ -18,18 +18,20 @@ from flask_smorest.error_handler import ErrorSchema
 
 from core.config import Config
 from core.coords import COORD_SYSTEMS
-from core.ratelimit import TOO_MANY_MESSAGE, limit_current_client
-from feedback.submissions import (
-    FEEDBACK_KIND_LABELS,
+from core.models.feedback import (
     FEEDBACK_KINDS,
     MAX_COMMENT,
     MAX_CONTACT,
-    MAX_EMPLOYER_NAME,
-    MAX_STAFF_NAME,
     MAX_TEXT,
-    REPORT_KIND_LABELS,
     REPORT_KINDS,
     Feedback,
+)
+from core.ratelimit import TOO_MANY_MESSAGE
+from feedback.submissions import (
+    FEEDBACK_KIND_LABELS,
+    MAX_EMPLOYER_NAME,
+    MAX_STAFF_NAME,
+    REPORT_KIND_LABELS,
     FeedbackError,
     SuggestedPosition,
     UnknownOutlet,
@@ -38,6 +40,7 @@ from feedback.submissions import (
 )
 from web.extensions import db_session
 from web.public_blueprint import INVALID_MESSAGE, PublicBlueprint
+from web.ratelimit import limit_current_client
 
 blp = PublicBlueprint(
     "feedback",

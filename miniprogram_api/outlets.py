@@ -19,9 +19,7 @@ from core.coords import CoordinateError, CoordSystem, convert, position_in, posi
 from geo import outlets as outlet_records
 from geo.clusters import viewport as viewport_service
 from geo.search import BBox, Filters, OutletHit, Point, SearchError, SearchQuery, search
-from miniprogram_api.photos import photo_urls
 from miniprogram_api.schemas import (
-    BusinessTypeSchema,
     CoordArgs,
     InstitutionArgs,
     LegalEntitySchema,
@@ -41,6 +39,7 @@ from registry import regions
 from web.api import prebuilt
 from web.extensions import read_connection, read_session
 from web.public_blueprint import PublicBlueprint
+from web.schemas import BusinessTypeSchema, photo_urls
 
 blp = PublicBlueprint(
     "outlets", __name__, description="公众版：查找网点 / Public finder: outlets near me, on the map"

@@ -21,18 +21,13 @@ from werkzeug.datastructures import FileStorage
 from core.config import Config
 from core.ratelimit import TOO_MANY_MESSAGE, hit
 from miniprogram_api.auth import STAFF_SECURITY, current_staff
-from miniprogram_api.photos import photo_store, photo_urls
-from miniprogram_api.schemas import PhotoSchema
+from miniprogram_api.photos import photo_store
 from miniprogram_api.staff_schemas import (
     BindArgs,
-    BusinessTypesUploadArgs,
-    HoursUploadArgs,
-    PhoneUploadArgs,
     PhotoChangeArgs,
     PhotoUploadFiles,
     PhotoUploadQuery,
     PhotoUploadSchema,
-    PositionUploadArgs,
     TaskSchema,
     UploadResultSchema,
 )
@@ -41,6 +36,14 @@ from uploads.photos import PhotoRejected, process_photo
 from uploads.staff_uploads import UploadRefused, UploadResult
 from web.extensions import db_session
 from web.public_blueprint import PublicBlueprint
+from web.schemas import (
+    BusinessTypesUploadArgs,
+    HoursUploadArgs,
+    PhoneUploadArgs,
+    PhotoSchema,
+    PositionUploadArgs,
+    photo_urls,
+)
 
 blp = PublicBlueprint(
     "staff",

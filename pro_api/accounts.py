@@ -31,7 +31,7 @@ from accounts.accounts import (
     NewAccount,
     UsernameTaken,
 )
-from pro_api import (
+from pro_api.access import (
     PRO_SECURITY,
     audit,
     current_account,

@@ -16,7 +16,7 @@ from flask_smorest.error_handler import ErrorSchema
 from sqlalchemy import or_, select
 
 from accounts.audit import AuditEntry
-from pro_api import PRO_SECURITY, current_account, require_role
+from pro_api.access import PRO_SECURITY, current_account, require_role
 from pro_api.paging import keyset_page
 from pro_api.schemas import ProAuditListArgs, ProAuditPageSchema, audit_view
 from web.extensions import db_session

@@ -17,8 +17,7 @@ from flask_smorest.error_handler import ErrorSchema
 from accounts import accounts
 from accounts.accounts import Account, PasswordRejected, WrongPassword
 from core import tokens
-from core.ratelimit import limit_current_client
-from pro_api import (
+from pro_api.access import (
     NO_SECURITY,
     PRO_SECURITY,
     audit,
@@ -37,6 +36,7 @@ from pro_api.schemas import (
     account_view,
 )
 from web.extensions import db_session
+from web.ratelimit import limit_current_client
 
 blp = Blueprint(
     "pro_auth",

@@ -7,7 +7,7 @@ lists count): the body carries the corrected value (or the reporter's
 suggested position, or `already_fixed`), applied in the same transaction as a
 `pro_update` change event through the rules of every info update. Rejecting
 one needs a reason. The status vocabulary (`open` / `accepted` / `rejected`)
-is `feedback.submissions.ErrorReport`'s.
+is `core.models.feedback.ErrorReport`'s.
 """
 
 from __future__ import annotations
@@ -22,11 +22,12 @@ from sqlalchemy import Select, func, select
 
 from accounts.accounts import Account
 from core.coords import CoordSystem, position_in
+from core.models.feedback import ErrorReport
 from core.models.registry import Institution
 from feedback import error_report_decisions as decisions
 from feedback.error_report_decisions import AlreadyDecided, Fix
-from feedback.submissions import REPORT_KIND_LABELS, ErrorReport
-from pro_api import PRO_SECURITY, audit, current_account, current_scope
+from feedback.submissions import REPORT_KIND_LABELS
+from pro_api.access import PRO_SECURITY, audit, current_account, current_scope
 from pro_api.exports import EXPORT_LIMIT, Column, export_doc, export_response
 from pro_api.lookups import (
     Stmt,

@@ -18,7 +18,7 @@ from sqlalchemy import Select, select
 from accounts.accounts import Account
 from accounts.audit import Actor, Filed
 from core.models.registry import Institution
-from pro_api import deny, not_found
+from pro_api.access import deny, not_found
 from registry.codes import FI_CODE_RE
 from web.extensions import db_session
 

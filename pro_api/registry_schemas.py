@@ -18,7 +18,6 @@ from core.models.registry import (
     ImportIssue,
     Institution,
 )
-from miniprogram_api.schemas import BusinessTypeSchema, PositionSchema
 from pro_api.exports import Column, ExportArgs
 from pro_api.paging import PageArgs, PageSchema
 from profiles.business_types import BY_KEY
@@ -26,6 +25,7 @@ from registry import regions
 from registry.codes import CATEGORIES, FI_CODE_RE
 from registry.name_search import MATCH_KINDS, MAX_TEXT_LENGTH
 from registry.rules import all_rules
+from web.schemas import BusinessTypeSchema, PositionSchema
 
 SEARCH_CAP = 1000  # a ranked search shows at most this many matches; filters narrow it
 BATCH_OUTCOMES = ("running", "accepted", "partial", "rejected")

@@ -37,14 +37,7 @@ from sqlalchemy import Select
 from accounts.accounts import Account
 from core.coords import CoordSystem, position_in
 from core.models.registry import ChangeEvent, ImportBatch, ImportIssue, Institution
-from pro_api import (
-    PRO_SECURITY,
-    audit,
-    current_account,
-    deny,
-    filed_under,
-    not_found,
-)
+from pro_api.access import PRO_SECURITY, audit, current_account, deny, filed_under, not_found
 from pro_api.exports import EXPORT_LIMIT, Column, export_doc, export_response
 from pro_api.paging import keyset_page
 from pro_api.registry_schemas import (

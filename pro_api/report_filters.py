@@ -33,14 +33,7 @@ from flask_smorest.error_handler import ErrorSchema
 
 from accounts.accounts import Account
 from accounts.jurisdiction import Scope
-from pro_api import (
-    PRO_SECURITY,
-    audit,
-    current_account,
-    deny,
-    filed_under,
-    require_role,
-)
+from pro_api.access import PRO_SECURITY, audit, current_account, deny, filed_under, require_role
 from pro_api.exports import Column, export_response
 from pro_api.paging import DEFAULT_LIMIT, MAX_LIMIT, Page
 from reports.rollout import local_midnight

@@ -1,6 +1,7 @@
 """Staff uploads held for review (待审核), decided in the professional app.
 
-Thin views over `uploads.reviews` (the same calls as `branchfinder reviews`).
+Thin views over `uploads.reviews` and `uploads.review_decisions` (the same calls as
+`branchfinder reviews`).
 An upload is held when it looks wrong (a position outside the outlet's region
 or moving a confirmed one by more than 2 km, a photo taken far away); the
 institution or its PBoC office accepts it (published as a new `pro_update`
@@ -22,7 +23,8 @@ from sqlalchemy.orm import Session
 
 from accounts.accounts import Account
 from core.models.registry import Institution
-from pro_api import PRO_SECURITY, audit, current_account, current_scope
+from core.models.reviews import UploadReview
+from pro_api.access import PRO_SECURITY, audit, current_account, current_scope
 from pro_api.exports import EXPORT_LIMIT, Column, export_doc, export_response
 from pro_api.lookups import Stmt, actor_label, conflict, filed_for, visible_row
 from pro_api.paging import keyset_page
@@ -33,9 +35,10 @@ from pro_api.update_schemas import (
     ProReviewListArgs,
     ProReviewPageSchema,
 )
-from uploads import reviews
+from uploads import review_decisions
 from uploads.outlet_photos import MAX_PHOTOS, PhotoLimit
-from uploads.reviews import FLAG_LABELS, ReviewError, UploadReview
+from uploads.review_decisions import ReviewError
+from uploads.reviews import FLAG_LABELS
 from web.extensions import db_session
 
 blp = Blueprint(
@@ -203,7 +206,7 @@ class AcceptReview(MethodView):
         return _decide(
             review_id,
             "review.accept",
-            lambda session, actor: reviews.accept(session, review_id, actor),
+            lambda session, actor: review_decisions.accept(session, review_id, actor),
         )
 
 
@@ -221,6 +224,6 @@ class RejectReview(MethodView):
         """驳回 — refuse the held upload with a reason; the public never sees it."""
 
         def reject(session: Session, actor: str) -> None:
-            reviews.reject(session, review_id, actor, args["reason"])
+            review_decisions.reject(session, review_id, actor, args["reason"])
 
         return _decide(review_id, "review.reject", reject)

@@ -22,7 +22,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from flask_smorest.error_handler import ErrorSchema
 
-from pro_api import current_account
+from pro_api.access import current_account
 from pro_api.exports import Column, export_doc
 from pro_api.report_filters import (
     FORBIDDEN_ROLE,

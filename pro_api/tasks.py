@@ -22,7 +22,8 @@ from sqlalchemy import select
 from accounts.accounts import Account
 from core.config import Config
 from core.models.registry import Institution
-from pro_api import PRO_SECURITY, audit, current_account, current_scope, deny
+from core.models.staff import UploadTask
+from pro_api.access import PRO_SECURITY, audit, current_account, current_scope, deny
 from pro_api.exports import EXPORT_LIMIT, Column, export_doc, export_response
 from pro_api.lookups import Stmt, actor_label, filed_for, refuse_input
 from pro_api.paging import keyset_page
@@ -33,7 +34,7 @@ from pro_api.update_schemas import (
     ProTaskListArgs,
     ProTaskPageSchema,
 )
-from uploads.staff import UploadTask, create_tasks
+from uploads.staff import create_tasks
 from web.extensions import db_session
 
 blp = Blueprint(

@@ -14,9 +14,8 @@ from typing import Any
 import marshmallow as ma
 
 from core.coords import COORD_SYSTEMS
+from core.models.feedback import REPORT_KINDS, REPORT_STATUSES
 from feedback.error_report_decisions import MAX_REASON
-from feedback.submissions import REPORT_KINDS, REPORT_STATUSES
-from miniprogram_api.staff_schemas import HoursUploadArgs, PositionUploadArgs
 from pro_api.exports import ExportArgs
 from pro_api.paging import PageArgs, PageSchema
 from profiles.business_types import BY_KEY
@@ -24,6 +23,7 @@ from profiles.profile_changes import VALUE_GROUPS
 from registry.institution_contacts import CONTACT_FIELDS
 from uploads.reviews import REVIEW_STATUSES
 from uploads.staff import TASK_STATUSES
+from web.schemas import HoursUploadArgs, PositionUploadArgs
 
 MAX_TASK_CODES = 500  # outlets per call: a county's worth, and one answer a person can print
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -2,7 +2,7 @@
 confirm (核对确认) what was checked, revert a change from the history.
 
 Thin views over `uploads.pro_updates`, `registry.institution_contacts` and
-`registry.history`. Every call needs a signed-in account; writes need a
+`profiles.revert`. Every call needs a signed-in account; writes need a
 writing one (auditors: 403); the record must lie in the caller's jurisdiction
 (else 404, exactly as if it did not exist). Every write is a change event
 with channel `pro_update` and the account as actor (`account:<id>`), plus an
@@ -23,15 +23,7 @@ from sqlalchemy import select
 
 from accounts.accounts import Account
 from core.models.registry import ChangeEvent, Institution, OutletProfile
-from miniprogram_api.photos import photo_urls
-from miniprogram_api.schemas import PhotoSchema
-from miniprogram_api.staff_schemas import (
-    BusinessTypesUploadArgs,
-    HoursUploadArgs,
-    PhoneUploadArgs,
-    PositionUploadArgs,
-)
-from pro_api import PRO_SECURITY, audit, current_account, current_scope
+from pro_api.access import PRO_SECURITY, audit, current_account, current_scope
 from pro_api.lookups import (
     actor_label,
     conflict,
@@ -51,12 +43,21 @@ from pro_api.update_schemas import (
     ProRevertResultSchema,
     ProUpdateResultSchema,
 )
-from registry import history, institution_contacts
+from profiles.revert import RevertRefused, revert
+from registry import institution_contacts
 from registry.institution_contacts import ContactRefused
 from uploads import outlet_photos, pro_updates
 from uploads.pro_updates import NothingToConfirm, NotUpdatable, ProUpdate
 from uploads.staff_uploads import UploadRefused
 from web.extensions import db_session
+from web.schemas import (
+    BusinessTypesUploadArgs,
+    HoursUploadArgs,
+    PhoneUploadArgs,
+    PhotoSchema,
+    PositionUploadArgs,
+    photo_urls,
+)
 
 blp = Blueprint(
     "pro_updates",
@@ -423,13 +424,13 @@ class Revert(MethodView):
             action=action,
         )
         try:
-            change = history.revert(
+            change = revert(
                 session,
                 event_id,
                 actor=actor_label(account),
                 channel=pro_updates.CHANNEL,
             )
-        except (LookupError, history.RevertRefused) as exc:
+        except (LookupError, RevertRefused) as exc:
             conflict(
                 f"不能撤回该变更 / cannot revert: {exc}",
                 action=action,

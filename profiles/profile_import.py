@@ -27,13 +27,13 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.coords import COORD_SYSTEMS, CoordSystem, convert, in_china
-from geo.clusters import refresh_grid
-from geo.landmarks import refresh_name_words
 from profiles.business_types import BUSINESS_TYPES, BY_KEY
 from profiles.hours import HoursError, parse_hours
 from registry import regions
 from registry.batches import (
+    NO_HOOKS,
     ImportResult,
+    LoadHooks,
     begin,
     decide,
     file_rejected,
@@ -380,6 +380,7 @@ def import_profiles(
     options: ProfileImportOptions = ProfileImportOptions(),
     *,
     on_rows: Callable[[int], None] | None = None,
+    hooks: LoadHooks = NO_HOOKS,
 ) -> ImportResult:
     """Validate and load a profile file; the caller commits (or rolls back a dry run)."""
     opened, result = begin(path, PROFILE_COLUMNS)
@@ -425,8 +426,7 @@ def import_profiles(
                 text(_WRITE), {"batch": result.batch_id, "actor": options.actor}
             ).all()
             counts.update({f"changed_{group}": n for group, n in written})
-            if counts["changed_position"]:
-                refresh_grid(session)
-                refresh_name_words(session)
+            if counts["changed_position"] and hooks.changed:
+                hooks.changed(session)
     finish(session, result, rows_read, accepted, counts)
     return result

@@ -50,11 +50,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.orm import Session
 
+from core.models.photos import OutletPhoto
 from core.models.registry import ChangeEvent, ImportBatch, ImportIssue, Institution, OutletProfile
+from core.models.staff import UploadTask
 from registry import name_search
 from registry.history import history_query
-from uploads.outlet_photos import OutletPhoto
-from uploads.staff import UploadTask
 
 MAX_ANCESTORS = 12  # head office → branch → sub-branch → outlet is 4; a loop must still end
 

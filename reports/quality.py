@@ -36,7 +36,7 @@ Definitions (the figures are only as good as these, so they live here once):
   nothing about whether the institution keeps its outlet's details up to date.
 - *Verified* error report: one PBoC accepted (`VERIFIED_REPORT_STATUSES`);
   *open*: not yet decided (`OPEN_REPORT_STATUSES`). Rejected ones never count.
-  These are the statuses of `feedback.submissions.REPORT_STATUSES`.
+  These are the statuses of `core.models.feedback.REPORT_STATUSES`.
 
 Completeness score (the ranking), 0-100: the weighted mean of the six shares,
 ``100 × Σ weight × share / Σ weight`` with the weights of `SCORE_WEIGHTS`
@@ -63,12 +63,12 @@ from sqlalchemy import ColumnElement, Select, and_, cast, func, literal, or_, se
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
+from core.models.feedback import REPORT_STATUSES, ErrorReport
+from core.models.photos import OutletPhoto
 from core.models.registry import FIELD_GROUPS, ChangeEvent, Institution, OutletProfile
-from feedback.submissions import REPORT_STATUSES, ErrorReport
+from core.models.staff import UploadTask
 from registry import regions
 from reports.scoping import Jurisdiction, institution_clause
-from uploads.outlet_photos import OutletPhoto
-from uploads.staff import UploadTask
 
 Measure = Literal["position", "business_types", "front_photo", "hours", "phone", "confirmed"]
 MEASURES: Final[tuple[Measure, ...]] = (
@@ -440,7 +440,7 @@ class InaccurateOutlet:
     legal_entity_code: str
     open_reports: int
     verified_reports: int
-    kinds: tuple[str, ...]  # what the reports say is wrong (feedback.submissions.REPORT_KINDS)
+    kinds: tuple[str, ...]  # what the reports say is wrong (core.models.feedback.REPORT_KINDS)
     last_reported_at: datetime
 
 

@@ -41,8 +41,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Select, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
+from core.models.feedback import ErrorReport, Feedback
 from core.models.registry import Institution, OutletProfile
-from feedback.submissions import ErrorReport, Feedback
 from profiles import holiday_calendar
 from reports.quality import (
     OPEN_REPORT_STATUSES,

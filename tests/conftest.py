@@ -26,12 +26,11 @@ from sqlalchemy.orm import Session
 from backend.app import create_app
 from backend.dbadmin import create_database, drop_database
 from backend.demo.generate import generate
+from backend.imports import import_profiles, import_registry
 from backend.migrate import upgrade
 from core.base import Base
 from core.config import Config
 from core.database import make_engine, normalise_url
-from profiles.profile_import import import_profiles
-from registry.importer import import_registry
 
 
 def _test_server_url() -> str:

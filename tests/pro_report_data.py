@@ -42,11 +42,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from core.models.feedback import ErrorReport, Feedback
+from core.models.photos import OutletPhoto
 from core.models.registry import ChangeEvent, Institution, OutletProfile
-from feedback.submissions import ErrorReport, Feedback
+from core.models.staff import UploadTask
 from tests.test_pro_accounts import account_below, bootstrap
-from uploads.outlet_photos import OutletPhoto
-from uploads.staff import UploadTask
 
 BANK = "C1030511000010"
 OTHER_BANK = "C1040511000011"

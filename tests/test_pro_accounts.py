@@ -21,7 +21,7 @@ from accounts.jurisdiction import Scope, ScopeError
 from backend.app import create_app
 from backend.cli import main
 from core.models.registry import Institution
-from pro_api import current_scope
+from pro_api.access import current_scope
 from tests.conftest import TestConfig, truncate_all
 from web.extensions import db_session
 

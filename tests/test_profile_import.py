@@ -21,11 +21,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.cli import main as cli
 from backend.demo.generate import PROFILE_COLUMNS as COLUMNS
+from backend.imports import import_profiles, import_registry
 from core.coords import convert, distance_m
 from core.database import make_sessionmaker
-from profiles.profile_import import ProfileImportOptions, import_profiles
+from profiles.profile_import import ProfileImportOptions
 from registry.batches import ImportResult
-from registry.importer import ImportOptions, import_registry
+from registry.importer import ImportOptions
 from tests.conftest import truncate_all
 from tests.test_registry_import import BASE, CLOSED, CLOSED_ROW, GL, OUT, WXS, XJK, write_csv
 

@@ -21,12 +21,12 @@ from sqlalchemy.orm import Session
 
 from backend.app import create_app
 from core.coords import convert, distance_m
-from registry.history import RevertRefused, revert
+from profiles.revert import RevertRefused, revert
 from registry.regions import bounds
 from tests.conftest import TestConfig, load_generated, truncate_all
 from tests.fake_wechat import APPID, SECRET, FakeWeChat, fake_wechat
 from uploads import staff as staff_lib
-from uploads.reviews import accept, reject
+from uploads.review_decisions import accept, reject
 from web.extensions import db_session
 
 API = "/api/mp/v1"

@@ -15,6 +15,7 @@ from flask_smorest import abort
 from web.arguments import Blueprint, FieldByFieldParser
 
 INVALID_MESSAGE = "请求有误，请检查："  # a query or a body
+MP_PREFIX = "/api/mp/v1"  # the mini-program's API (`miniprogram_api`); photo URLs point there
 
 
 def _dotted(errors: Any, prefix: str = "") -> list[str]:

@@ -17,10 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from tqdm import tqdm
 
+from backend.imports import import_profiles, import_registry
 from core.models.registry import Institution
-from profiles.profile_import import ProfileImportOptions, import_profiles
+from profiles.profile_import import ProfileImportOptions
 from registry.batches import ImportResult
-from registry.importer import ImportOptions, import_registry
+from registry.importer import ImportOptions
 
 ACTOR = "demo-loader"
 
