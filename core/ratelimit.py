@@ -138,5 +138,3 @@ def client_identity(remote_addr: str | None, forwarded_for: str, trusted_proxies
 def client_hash(identity: str, pepper: str) -> str:
     """Keyed sha256 of a client identity: stable per client, useless to read an IP from."""
     return hmac.new(pepper.encode(), identity.encode(), hashlib.sha256).hexdigest()
-
-

@@ -44,5 +44,3 @@ def register(api: Api) -> None:
         rollout_blp,
     ):
         api.register_blueprint(blp, url_prefix=PREFIX)
-
-

@@ -135,6 +135,8 @@ def unauthorized(message: str) -> NoReturn:
     """401 with the challenge a bearer-token client expects (no audit entry: see callers)."""
     abort(401, message=message, headers={"WWW-Authenticate": 'Bearer realm="pro"'})
     raise AssertionError("abort returned")  # pragma: no cover
+
+
 NOT_FOUND_MESSAGE = "没有这个{what}，或不在你的辖区内 / no such {what_en} in your jurisdiction"
 # The words of a 404 for each kind of target (the audit entry's target_kind).
 KIND_WORDS = {

@@ -16,5 +16,3 @@ def history_query(fi_code: str) -> Select[Any]:
         .where(ChangeEvent.fi_code == fi_code.strip().upper())
         .order_by(ChangeEvent.at, ChangeEvent.id)
     )
-
-

@@ -54,5 +54,3 @@ def open_reviews(session: Session, fi_code: str | None = None) -> list[UploadRev
     if fi_code:
         stmt = stmt.where(UploadReview.fi_code == fi_code)
     return list(session.scalars(stmt.order_by(UploadReview.id).limit(1000)))
-
-
