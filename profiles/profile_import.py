@@ -28,7 +28,8 @@ from sqlalchemy.orm import Session
 
 from core.coords import COORD_SYSTEMS, CoordSystem, convert, in_china
 from profiles.business_types import BUSINESS_TYPES, BY_KEY
-from profiles.hours import HoursError, parse_hours
+from profiles.hours import HoursError
+from profiles.hours_text import parse_hours
 from registry import regions
 from registry.batches import (
     NO_HOOKS,

@@ -19,7 +19,7 @@ from core.coords import convert, distance_m
 from core.database import make_sessionmaker
 from core.models.registry import ChangeEvent, Institution, OutletProfile
 from profiles.business_types import BY_KEY
-from profiles.hours import parse_hours
+from profiles.hours_text import parse_hours
 from registry import regions
 from registry.codes import fi_code_problems, licence_problems, uscc_problems
 from tests.conftest import truncate_all

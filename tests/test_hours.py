@@ -26,9 +26,9 @@ from profiles.hours import (
     Interval,
     OpeningHours,
     format_hours,
-    parse_hours,
     validate_hours_json,
 )
+from profiles.hours_text import parse_hours
 
 WEEKDAY_9_17 = (Interval(540, 1020),)
 SPLIT_WEEKEND = (Interval(540, 720), Interval(810, 960))

@@ -19,7 +19,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from profiles import holiday_calendar
-from profiles.hours import HoursError, Interval, OpeningHours, parse_hours
+from profiles.hours import HoursError, Interval, OpeningHours
+from profiles.hours_text import parse_hours
 from profiles.opening import (
     SHANGHAI,
     OpenState,

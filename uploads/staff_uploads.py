@@ -30,7 +30,8 @@ from sqlalchemy.orm import Session
 from core.coords import CoordSystem, convert, distance_m, in_china, validate_point
 from core.models.registry import Institution
 from profiles.business_types import unknown_keys
-from profiles.hours import HoursError, OpeningHours, parse_hours, validate_hours_json
+from profiles.hours import HoursError, OpeningHours, validate_hours_json
+from profiles.hours_text import parse_hours
 from profiles.profile_changes import change_group, current, lock
 from registry import regions
 from registry.record_checks import normalise_phone
