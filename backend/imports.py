@@ -9,18 +9,15 @@ loader, the benchmarks and the tests import through these two functions.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
+from functools import partial
 
 from sqlalchemy.orm import Session
 
 from geo.clusters import refresh_grid
 from geo.landmarks import refresh_name_words
 from profiles import profile_import
-from profiles.profile_import import ProfileImportOptions
 from registry import importer
-from registry.batches import ImportResult, LoadHooks
-from registry.importer import ImportOptions
+from registry.batches import LoadHooks
 from uploads.staff import create_auto_tasks
 
 
@@ -33,27 +30,6 @@ def refresh_public_views(session: Session) -> None:
 HOOKS = LoadHooks(upserted=create_auto_tasks, changed=refresh_public_views)
 
 
-def import_registry(
-    session: Session,
-    path: Path,
-    options: ImportOptions | None = None,
-    *,
-    on_rows: Callable[[int], None] | None = None,
-) -> ImportResult:
-    """`registry.importer.import_registry` with the product's hooks; the caller commits."""
-    return importer.import_registry(
-        session, path, options or ImportOptions(), on_rows=on_rows, hooks=HOOKS
-    )
-
-
-def import_profiles(
-    session: Session,
-    path: Path,
-    options: ProfileImportOptions | None = None,
-    *,
-    on_rows: Callable[[int], None] | None = None,
-) -> ImportResult:
-    """`profiles.profile_import.import_profiles` with the product's hooks; the caller commits."""
-    return profile_import.import_profiles(
-        session, path, options or ProfileImportOptions(), on_rows=on_rows, hooks=HOOKS
-    )
+# The libraries' own functions and arguments, with the product's hooks.
+import_registry = partial(importer.import_registry, hooks=HOOKS)
+import_profiles = partial(profile_import.import_profiles, hooks=HOOKS)

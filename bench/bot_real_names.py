@@ -6,8 +6,8 @@ no licence, local runs only). Nothing derived from them is kept: the import file
 written to a temporary directory that is deleted, and the scratch database
 `branchfinder_bench_bot_real_names` is dropped at the end.
 
-Loading (through the product's imports, `registry.importer.import_registry` and
-`profiles.profile_import.import_profiles`, so every registry rule runs):
+Loading (through the product's imports, `backend.imports.import_registry` and
+`import_profiles`, so every registry rule runs):
 
 - Legal entities: every head office of the demo catalogue (backend/demo/catalog.py), as
   in production where the bot's lexicon is built from the registry's head offices.
