@@ -7,6 +7,8 @@ source "$(dirname "$0")/scripts/setup.sh"
 
 setup_all
 cd "$ROOT"
+# The layers of docs/ARCHITECTURE.md (contracts in pyproject.toml): an import back up fails here.
+"$VENV/bin/lint-imports" --no-cache || die "an import breaks the layers (lint-imports above)"
 status=0
 "$VENV/bin/python" -m pytest "$@" || status=$?
 if [ "$status" -eq 5 ]; then

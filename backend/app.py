@@ -12,22 +12,22 @@ from flask import Flask, send_from_directory
 from flask.wrappers import Response
 
 import miniprogram_api
-from backend import pro_api
-from backend.api import Api, Request
-from backend.config import Config
-from backend.extensions import init_database
-from backend.input_guard import init_input_guard
+import pro_api
 from backend.logging_setup import configure_logging, init_request_ids
-from backend.public_http import init_public_http
+from core.config import Config
+from web.api import Api, Request
+from web.extensions import init_database
+from web.input_guard import init_input_guard
+from web.public_http import init_public_http
 
 
 def init_staff_services(app: Flask, config: Config) -> None:
     """What the staff uploads need besides the database: WeChat sign-in and photo storage."""
     from pathlib import Path
 
-    from backend.wechat_login import MiniProgramLogin
-    from registry import photos
-    from registry.photo_store import DirectoryPhotoStore
+    from miniprogram_api.wechat_login import MiniProgramLogin
+    from uploads import photos
+    from uploads.photo_store import DirectoryPhotoStore
 
     app.extensions["branchfinder.mp_login"] = MiniProgramLogin(
         config.mp_appid,

@@ -16,7 +16,7 @@ import click
 from sqlalchemy.exc import OperationalError
 
 from backend.cli_common import DB_OPTION, one_line_error
-from backend.config import Config
+from core.config import Config
 
 
 class _Commands(click.Group):
@@ -83,8 +83,8 @@ def db_downgrade(revision: str, database_url: str) -> None:
 @DB_OPTION
 def db_current(database_url: str) -> None:
     """Print the migration the database is at, and the newest one in the code."""
-    from backend.database import make_engine
     from backend.migrate import current_revision, head_revision
+    from core.database import make_engine
 
     engine = make_engine(database_url)
     with engine.connect() as conn:
@@ -158,9 +158,9 @@ def demo_load(
     """Load generated demo data into the database."""
     import tempfile
 
-    from backend.database import make_engine, make_sessionmaker
     from backend.demo.generate import generate
     from backend.demo.load import DemoLoadError, database_is_empty, load_demo
+    from core.database import make_engine, make_sessionmaker
 
     engine = make_engine(database_url, statement_timeout_ms=0)
     sessions = make_sessionmaker(engine)
@@ -236,8 +236,8 @@ def _run_import(
     """Run an import (registry by default) in one transaction; print; exit with its code."""
     from tqdm import tqdm
 
-    from backend.database import make_engine, make_sessionmaker
-    from registry.importer import import_registry
+    from backend.imports import import_registry
+    from core.database import make_engine, make_sessionmaker
     from registry.receipts import write_receipt
 
     if receipt is not None and not receipt.parent.is_dir():
@@ -417,7 +417,7 @@ def registry_history(fi_code: str, limit: int, database_url: str) -> None:
     """Print the change history of FI_CODE, oldest first."""
     import json
 
-    from backend.database import make_engine, make_sessionmaker
+    from core.database import make_engine, make_sessionmaker
     from registry.history import history_query
 
     sessions = make_sessionmaker(make_engine(database_url))
@@ -465,7 +465,8 @@ def profiles_import(
     Exit codes: 0 all rows accepted, 1 some rows rejected, 2 the file is rejected
     (3 the database failed, 130 interrupted: nothing is written).
     """
-    from registry.profile_import import ProfileImportOptions, import_profiles
+    from backend.imports import import_profiles
+    from profiles.profile_import import ProfileImportOptions
 
     _run_import(
         file,
@@ -501,10 +502,10 @@ def chat(user: str, coord: str, database_url: str) -> None:
     """
     from datetime import UTC, datetime
 
-    from backend.database import make_engine, make_sessionmaker, session_scope
     from bot.engine import BotEngine
     from bot.messages import BotInput, SharedLocation
-    from geo.coords import CoordinateError, convert
+    from core.coords import CoordinateError, convert
+    from core.database import make_engine, make_sessionmaker, session_scope
 
     sessions = make_sessionmaker(make_engine(database_url))
     engine = BotEngine(Config().secret_key)

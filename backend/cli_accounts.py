@@ -17,7 +17,7 @@ import click
 from sqlalchemy import select
 
 from backend.cli_common import DB_OPTION, cli_session
-from backend.config import Config
+from core.config import Config
 
 
 def _cli_actor() -> str:
@@ -56,14 +56,14 @@ def create_admin(
     username: str, display_name: str, region: str, password_stdin: bool, database_url: str
 ) -> None:
     """Create a PBoC administrator and print its one-time temporary password."""
-    from backend.accounts import (
+    from accounts.accounts import (
         AccountInvalid,
         NewAccount,
         PasswordRejected,
         create_account,
         make_login_policy,
     )
-    from backend.audit import Actor, Filed, record
+    from accounts.audit import Actor, Filed, record
 
     password = None
     if password_stdin:
@@ -102,9 +102,9 @@ def create_admin(
 @DB_OPTION
 def reset_password(username: str, database_url: str) -> None:
     """Give an account a new temporary password (and lift a lock); print it once."""
-    from backend.accounts import find_by_username, make_login_policy
-    from backend.accounts import reset_password as reset
-    from backend.audit import Actor, Filed, record
+    from accounts.accounts import find_by_username, make_login_policy
+    from accounts.accounts import reset_password as reset
+    from accounts.audit import Actor, Filed, record
 
     with cli_session(database_url) as session:
         account = find_by_username(session, username)
@@ -128,7 +128,7 @@ def reset_password(username: str, database_url: str) -> None:
 @DB_OPTION
 def list_accounts(database_url: str) -> None:
     """Every account: id, username, role, jurisdiction, state."""
-    from backend.accounts import Account
+    from accounts.accounts import Account
 
     with cli_session(database_url) as session:
         for a in session.scalars(select(Account).order_by(Account.id)):

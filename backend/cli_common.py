@@ -2,7 +2,7 @@
 whose connection failure is a one-line click error rather than a traceback.
 
 With no `--database-url` and no `DATABASE_URL`, commands use the local cluster that
-./run.sh set up in this checkout (backend.config.local_cluster_url), so the README's
+./run.sh set up in this checkout (core.config.local_cluster_url), so the README's
 examples work as written; when no database can be reached, the one line says what to run.
 """
 
@@ -17,7 +17,7 @@ import click
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from backend.config import Config, local_cluster_url
+from core.config import Config, local_cluster_url
 
 DB_OPTION = click.option(
     "--database-url",
@@ -31,7 +31,7 @@ DB_OPTION = click.option(
 @contextmanager
 def cli_session(database_url: str) -> Iterator[Session]:
     """A session committed at the end of the block (rolled back on an error)."""
-    from backend.database import make_engine, make_sessionmaker, session_scope
+    from core.database import make_engine, make_sessionmaker, session_scope
 
     engine = make_engine(database_url)
     try:

@@ -10,7 +10,7 @@ import click
 from sqlalchemy import select
 
 from backend.cli_common import DB_OPTION, cli_session
-from backend.config import Config
+from core.config import Config
 
 ACTOR_OPTION = click.option(
     "--actor", required=True, help="Who does this, for the change history (e.g. your name)."
@@ -49,8 +49,8 @@ def tasks_create(
     mini-program. Codes are shown only now and work once, for 30 days; issuing
     again voids an unredeemed earlier code.
     """
-    from registry.models import Institution
-    from registry.staff import create_tasks
+    from core.models.registry import Institution
+    from uploads.staff import create_tasks
 
     config = Config()
     with cli_session(database_url) as session:
@@ -96,8 +96,8 @@ def tasks_create(
 @DB_OPTION
 def tasks_list(status: str | None, limit: int, database_url: str) -> None:
     """List upload tasks (fi_code, status, whether a code is out, dates)."""
-    from registry.models import Institution
-    from registry.staff import UploadTask
+    from core.models.registry import Institution
+    from core.models.staff import UploadTask
 
     with cli_session(database_url) as session:
         stmt = (
@@ -118,7 +118,7 @@ def tasks_list(status: str | None, limit: int, database_url: str) -> None:
 @DB_OPTION
 def tasks_confirm(fi_code: str, actor: str, database_url: str) -> None:
     """Confirm a submitted outlet's data (核对确认)."""
-    from registry.staff import confirm
+    from uploads.staff import confirm
 
     with cli_session(database_url) as session:
         if not confirm(session, fi_code, actor):
@@ -138,7 +138,7 @@ def reviews_list(fi_code: str | None, database_url: str) -> None:
     """Open reviews: id, outlet, field, flags, who, when, proposed value."""
     import json
 
-    from registry.reviews import open_reviews
+    from uploads.reviews import open_reviews
 
     with cli_session(database_url) as session:
         for r in open_reviews(session, fi_code.upper() if fi_code else None):
@@ -155,7 +155,7 @@ def reviews_list(fi_code: str | None, database_url: str) -> None:
 @DB_OPTION
 def reviews_accept(review_id: int, actor: str, database_url: str) -> None:
     """Publish a held upload."""
-    from registry.reviews import ReviewError, accept
+    from uploads.review_decisions import ReviewError, accept
 
     with cli_session(database_url) as session:
         try:
@@ -172,7 +172,7 @@ def reviews_accept(review_id: int, actor: str, database_url: str) -> None:
 @DB_OPTION
 def reviews_reject(review_id: int, actor: str, reason: str, database_url: str) -> None:
     """Refuse a held upload, with a reason."""
-    from registry.reviews import ReviewError, reject
+    from uploads.review_decisions import ReviewError, reject
 
     with cli_session(database_url) as session:
         try:
@@ -189,7 +189,7 @@ def reviews_reject(review_id: int, actor: str, reason: str, database_url: str) -
 def profiles_revert(event_id: int, actor: str, database_url: str) -> None:
     """Put an outlet's field back to its value before change EVENT_ID (see `registry
     history`), as a new change."""
-    from registry.history import RevertRefused, revert
+    from profiles.revert import RevertRefused, revert
 
     with cli_session(database_url) as session:
         try:

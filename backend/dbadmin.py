@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 
-from backend.database import normalise_url
+from core.database import normalise_url
 
 DB_LOCALE = "C.UTF-8"
 

@@ -16,8 +16,8 @@ from flask_smorest import Blueprint
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from backend.extensions import database
 from backend.migrate import current_revision, head_revision
+from web.extensions import database
 
 blp = Blueprint("health", __name__, description="Service health")
 

@@ -1,17 +1,20 @@
-"""Imports every module that defines tables, so Alembic and tests see the whole schema."""
+"""Imports every module that defines tables, so Alembic and tests see the whole schema.
 
-from backend import accounts as account_models
-from backend import audit as audit_models
-from backend import ratelimit as ratelimit_models
-from backend import tokens as token_models
+The shared tables are `core.models`; the others live with the one package that reads them.
+"""
+
+from accounts import accounts as account_models
+from accounts import audit as audit_models
 from bot import conversation as conversation_models
 from bot import wechat_store as wechat_models
-from registry import feedback as feedback_models
-from registry import models as registry_models
-from registry import outlet_photos as photo_models
-from registry import public_version as public_version_models
-from registry import reviews as review_models
-from registry import staff as staff_models
+from core import ratelimit as ratelimit_models
+from core import tokens as token_models
+from core.models import feedback as feedback_models
+from core.models import photos as photo_models
+from core.models import public_version as public_version_models
+from core.models import registry as registry_models
+from core.models import reviews as review_models
+from core.models import staff as staff_models
 
 __all__ = [
     "account_models",

@@ -43,12 +43,12 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import DBAPIError
 
-from backend.database import make_engine, make_sessionmaker, session_scope
 from backend.demo.catalog import CITY_NAMES, LEGAL_ENTITIES, PLACES, LegalEntity
 from bench.common import report
 from bench.geo_search import bench_database
 from bot.engine import BotEngine
 from bot.messages import BotInput, SharedLocation
+from core.database import make_engine, make_sessionmaker, session_scope
 from registry.regions import jiangsu_places
 
 GOAL_P95_MS = 50.0

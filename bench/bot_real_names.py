@@ -6,8 +6,8 @@ no licence, local runs only). Nothing derived from them is kept: the import file
 written to a temporary directory that is deleted, and the scratch database
 `branchfinder_bench_bot_real_names` is dropped at the end.
 
-Loading (through the product's imports, `registry.importer.import_registry` and
-`registry.profile_import.import_profiles`, so every registry rule runs):
+Loading (through the product's imports, `backend.imports.import_registry` and
+`import_profiles`, so every registry rule runs):
 
 - Legal entities: every head office of the demo catalogue (backend/demo/catalog.py), as
   in production where the bot's lexicon is built from the registry's head offices.
@@ -66,14 +66,15 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from backend.database import make_engine, make_sessionmaker, session_scope
 from backend.demo.catalog import LEGAL_ENTITIES, LegalEntity, placeholder_check_digit
 from backend.demo.generate import INSTITUTION_COLUMNS, PROFILE_COLUMNS
+from backend.imports import import_profiles, import_registry
 from bench.common import report, scratch_database
 from bot.engine import BotEngine
 from bot.messages import BotInput, BotReply
-from registry.importer import ImportOptions, import_registry
-from registry.profile_import import ProfileImportOptions, import_profiles
+from core.database import make_engine, make_sessionmaker, session_scope
+from profiles.profile_import import ProfileImportOptions
+from registry.importer import ImportOptions
 from registry.regions import find_by_name, full_name
 
 ROOT = Path(__file__).resolve().parent.parent

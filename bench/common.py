@@ -14,9 +14,9 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from backend.database import normalise_url
 from backend.dbadmin import create_database, drop_database
 from backend.migrate import upgrade
+from core.database import normalise_url
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from backend.database import make_engine, make_sessionmaker
 from backend.demo.generate import generate
 from backend.demo.load import load_demo
 from bench.common import peak_rss_mb, report, scratch_database, timed
+from core.database import make_engine, make_sessionmaker
 
 
 def bare_copy(database_url: str, data_dir: Path) -> None:

@@ -40,10 +40,10 @@ from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
 
-from backend.database import make_engine, make_sessionmaker, normalise_url
 from backend.dbadmin import create_database
 from backend.migrate import upgrade
 from bench.common import ROOT, cpu_seconds, gunicorn, report, server_url, stop
+from core.database import make_engine, make_sessionmaker, normalise_url
 from geo.clusters import viewport
 from geo.search import BBox, Filters, Point, SearchQuery, driver_statement, statement
 from registry.regions import jiangsu_places

@@ -35,13 +35,12 @@ import requests
 from PIL import ExifTags, Image
 from sqlalchemy import text
 
-from backend import tokens
-from backend.database import make_engine, make_sessionmaker, session_scope
 from backend.demo.generate import generate
+from backend.imports import import_profiles, import_registry
 from bench.common import gunicorn, report, scratch_database, stop
-from registry import staff
-from registry.importer import import_registry
-from registry.profile_import import import_profiles
+from core import tokens
+from core.database import make_engine, make_sessionmaker, session_scope
+from uploads import staff
 
 PEPPER = "bench-pepper"
 PORT = 18_431

@@ -1,6 +1,6 @@
 """Data-quality and rollout reports at province scale (default 1,000,000 outlets).
 
-Each report of `registry.quality` and `registry.rollout` is one SQL statement;
+Each report of `reports.quality` and `reports.rollout` is one SQL statement;
 this times them over a generated Jiangsu data set made realistic for them
 (front photos, confirmations, staff uploads, public error reports, install
 registrations, all added set-based), for the whole province, the largest city
@@ -32,14 +32,14 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from backend.database import make_engine, make_sessionmaker, normalise_url
+from accounts.jurisdiction import Scope
 from backend.dbadmin import create_database
 from backend.demo.generate import generate
 from backend.demo.load import load_demo
-from backend.jurisdiction import Scope
 from backend.migrate import upgrade
 from bench.common import report, server_url
-from registry import quality, rollout
+from core.database import make_engine, make_sessionmaker, normalise_url
+from reports import quality, rollout
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 
@@ -65,7 +65,7 @@ ENRICH = [
               timestamptz '2026-01-01' + (abs(hashtext(i.fi_code || 'u')) % 330) * interval '1 day'
        FROM institution i JOIN outlet_profile p ON p.institution_id = i.id
        WHERE abs(hashtext(i.fi_code || 'u')) % 10 < 4""",
-    # the institution confirmed 30%: provenance and task, as registry.staff.confirm does
+    # the institution confirmed 30%: provenance and task, as uploads.staff.confirm does
     """UPDATE outlet_profile p SET provenance = (
            SELECT coalesce(jsonb_object_agg(e.key, e.value || jsonb_build_object(
                'confirmed', true, 'confirmed_at', now(), 'confirmed_by', 'bench')), '{}')

@@ -31,9 +31,9 @@ from bench.common import report, scratch_database
 
 
 def _step(kind: str, url: str, path: str, queue: Any) -> None:
-    from backend.database import make_engine, make_sessionmaker
-    from registry.importer import ImportOptions, import_registry
-    from registry.profile_import import import_profiles
+    from backend.imports import import_profiles, import_registry
+    from core.database import make_engine, make_sessionmaker
+    from registry.importer import ImportOptions
 
     engine = make_engine(url, statement_timeout_ms=0)
     sessions = make_sessionmaker(engine)
@@ -63,7 +63,7 @@ def run_step(kind: str, url: str, path: Path) -> tuple[float, dict[str, Any], fl
 
 
 def bare_copy(url: str, path: Path) -> float:
-    from backend.database import make_engine
+    from core.database import make_engine
 
     engine = make_engine(url, statement_timeout_ms=0)
     raw = engine.raw_connection()

@@ -15,14 +15,14 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import abort
 
-from backend.config import Config
-from backend.extensions import db_session
-from backend.public_blueprint import PublicBlueprint
-from backend.ratelimit import limit_current_client
 from bot.messages import BotInput, Engine, SharedLocation
 from bot.wechat import ENGINE_EXTENSION
-from geo.coords import COORD_SYSTEMS, CoordinateError, CoordSystem, convert, position_in
-from miniprogram_api.schemas import PositionSchema
+from core.config import Config
+from core.coords import COORD_SYSTEMS, CoordinateError, CoordSystem, convert, position_in
+from web.extensions import db_session
+from web.public_blueprint import PublicBlueprint
+from web.ratelimit import limit_current_client
+from web.schemas import PositionSchema
 
 PREFIX = "/api/bot/v1"
 MAX_TEXT = 500

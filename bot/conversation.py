@@ -19,9 +19,9 @@ from sqlalchemy import DateTime, Float, Index, Text, func, select
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from backend.ratelimit import client_hash
 from bot.messages import SharedLocation
-from registry.base import Base
+from core.base import Base
+from core.ratelimit import client_hash
 
 LOCATION_TTL = timedelta(hours=1)
 RESULTS_TTL = timedelta(minutes=30)

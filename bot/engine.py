@@ -41,7 +41,9 @@ from bot.landmarks import LandmarkIndex
 from bot.lexicon import EntityRecord, Lexicon, lexicon_for
 from bot.messages import BotInput, BotReply, ResultItem, SharedLocation
 from bot.understand import Understanding, understand
-from geo.coords import distance_m
+from core.coords import distance_m
+from core.models.registry import ImportBatch
+from geo import outlets as outlet_records
 from geo.landmarks import name_words
 from geo.search import (
     Filters,
@@ -51,11 +53,9 @@ from geo.search import (
     by_fi_codes,
     search,
 )
-from registry import outlets as outlet_records
+from profiles.business_types import BY_KEY
+from profiles.opening import OpenState, open_state, open_states, parse_stored
 from registry import regions
-from registry.business_types import BY_KEY
-from registry.models import ImportBatch
-from registry.opening import OpenState, open_state, open_states, parse_stored
 
 DEFAULT_COUNT = 5
 CANDIDATES = 60  # rows read to re-rank by name when the user named a place or branch

@@ -15,7 +15,7 @@ message by looking its pieces up here, so everything it can recognise lives in o
 - **Places** are Jiangsu's prefectures and county-level units from `registry.regions`, with
   and without their suffix (鼓楼区/鼓楼); an ambiguous name keeps every code.
 - **Business words** map everyday words (换外币, 破钱, ATM) onto the keys of
-  `registry.business_types`, the one vocabulary.
+  `profiles.business_types`, the one vocabulary.
 - **Intent words**: nearest, open now, follow-up questions, greetings, help, fillers.
 
 The static vocabularies are built once per process (`functools.cache`); a `Lexicon` for a
@@ -37,8 +37,8 @@ from typing import Literal
 from pypinyin import Style, lazy_pinyin, pinyin
 from rapidfuzz import fuzz, process
 
+from profiles.business_types import BUSINESS_TYPES
 from registry import regions
-from registry.business_types import BUSINESS_TYPES
 from registry.entity_names import CONTRACTIONS, CONVENTIONS, ENGLISH_NAMES, Convention
 from registry.entity_names import stem as name_stem
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 
 from bot.messages import ResultItem
-from registry.opening import OpenState
+from profiles.opening import OpenState
 
 _COMPANY_FORM = re.compile(r"(股份有限公司|有限责任公司|有限公司)")
 

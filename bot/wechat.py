@@ -61,12 +61,12 @@ from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
-from backend.config import Config
-from backend.extensions import database
 from bot.budget import TimedOut, reply_within, scrubbed_traceback
 from bot.messages import BotInput, Engine, SharedLocation
 from bot.wechat_store import claim, message_key, store_reply, wait_for_reply
-from geo.coords import convert
+from core.config import Config
+from core.coords import convert
+from web.extensions import database
 
 log = logging.getLogger("branchfinder.wechat")
 

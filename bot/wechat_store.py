@@ -9,7 +9,7 @@ a retry finds the row and replays the reply stored with it.
 
 Keys follow WeChat's advice (MsgId; FromUserName + CreateTime for events
 without one) but are stored only as a keyed sha256 with the server's
-`secret_key`, like every client identity here (`backend.ratelimit`), so the
+`secret_key`, like every client identity here (`core.ratelimit`), so the
 table never holds an openid; a CHECK constraint refuses anything but a digest.
 `reply` is the text we answered ('' for WeChat's "success", i.e. no reply).
 
@@ -28,8 +28,8 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, DateTime, Engine, Index, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.ratelimit import client_hash
-from registry.base import Base
+from core.base import Base
+from core.ratelimit import client_hash
 
 RETENTION_S = 86_400  # a day: far beyond WeChat's retries, short enough to stay tiny
 PURGE_PROBABILITY = 0.01  # share of claims that also delete old rows

@@ -24,8 +24,8 @@ from dataclasses import dataclass, replace
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from core.models.registry import OutletProfile
 from geo.search import BBox, Filters, OutletHit, SearchQuery, build_select, search
-from registry.models import OutletProfile
 
 MAX_OUTLETS = 200
 CELL_PX = 64

@@ -21,7 +21,7 @@ SQL statement and returns plain hits. Design notes:
   read every row), so they are found through GIN indexes of character bigrams
   (migration 0013) and ranked on the institution table alone; see `_words_ranked`.
 - "Open now" depends on weekly hours, dated exceptions and official holidays,
-  which live in Python (`registry.opening`), so it is applied to rows streamed in
+  which live in Python (`profiles.opening`), so it is applied to rows streamed in
   distance order until `limit` open outlets are found, with a cap on rows read.
 - Rows carry a hash of their opening hours (`hours_key`); each distinct schedule's
   text is fetched once per process (`_hits`), since a page repeats a few of them.
@@ -68,9 +68,9 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from geo.coords import validate_point
+from core.coords import validate_point
+from core.models.registry import Institution, OutletProfile
 from registry import regions
-from registry.models import Institution, OutletProfile
 
 MAX_LIMIT = 100
 MAX_RADIUS_M = 50_000
@@ -164,7 +164,7 @@ class OutletHit(NamedTuple):
     lng: float
     distance_m: float | None
     business_types: tuple[str, ...]
-    opening_hours_json: str | None  # as stored; registry.opening.parse_stored reads it
+    opening_hours_json: str | None  # as stored; profiles.opening.parse_stored reads it
 
 
 _POINT_4326 = Geography(geometry_type="POINT", srid=4326)
@@ -752,7 +752,7 @@ def _rows(db: Session | Connection, sql: str, values: dict[str, Any]) -> Sequenc
     Through a Session (the bot, the professional API) SQLAlchemy runs it, so its
     connection events see it (bench/bot_latency.py times every statement with them).
     A bare Connection is what the public finder's hot path passes
-    (`backend.extensions.read_connection`): the statement goes to the DBAPI cursor
+    (`web.extensions.read_connection`): the statement goes to the DBAPI cursor
     itself, as in baseline (b) of bench/geo_search.py, because SQLAlchemy's execution
     and result handling around it cost about 0.15 ms, a tenth of the Python time of an
     `/outlets/nearby` request. What callers rely on is kept: a failure is raised as
@@ -796,7 +796,7 @@ def search(
 
     `db` is a Session or, lighter, a bare Connection (the public finder's
     `read_connection()`). With `filters.open_at`, `is_open(hours_json, moment)` decides
-    each row (the default is `registry.opening.is_open_at`); rows are read in order in
+    each row (the default is `profiles.opening.is_open_at`); rows are read in order in
     batches until enough are open, at most OPEN_SCAN_CAP rows.
     """
     shape = _Shape.of(query)
@@ -830,7 +830,7 @@ def search(
         page = _rows(db, stmt.sql, {**values, "limit": query.limit, "offset": query.offset})
         return _within(_hits(db, page), query.radius_m)[0]
     if is_open is None:
-        from registry.opening import is_open_at
+        from profiles.opening import is_open_at
 
         is_open = is_open_at
     wanted = query.offset + query.limit

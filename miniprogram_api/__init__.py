@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
-PREFIX = "/api/mp/v1"
+from web.public_blueprint import MP_PREFIX
+
+PREFIX = MP_PREFIX
 
 
 def register(api: Api) -> None:

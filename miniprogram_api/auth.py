@@ -1,6 +1,6 @@
 """Staff sign-in for the mini-program: `wx.login()` code → our bearer token.
 
-The openid from WeChat is turned into a staff id at once (`registry.staff.
+The openid from WeChat is turned into a staff id at once (`uploads.staff.
 sign_in`, which stores only a keyed hash of it) and never leaves this view:
 not in the answer, not in a URL, not in a log line.
 """
@@ -13,14 +13,14 @@ from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import abort
 
-from backend import tokens
-from backend.config import Config
-from backend.extensions import database, db_session
-from backend.public_blueprint import PublicBlueprint
-from backend.ratelimit import limit_current_client
-from backend.wechat_login import LoginFailed, MiniProgramLogin
+from core import tokens
+from core.config import Config
 from miniprogram_api.staff_schemas import LoginArgs, LoginSchema
-from registry import staff
+from miniprogram_api.wechat_login import LoginFailed, MiniProgramLogin
+from uploads import staff
+from web.extensions import database, db_session
+from web.public_blueprint import PublicBlueprint
+from web.ratelimit import limit_current_client
 
 STAFF_SECURITY: list[dict[str, list[str]]] = [{"staffToken": []}]
 

@@ -1,7 +1,7 @@
 """Public error reports on outlets and general feedback (信息纠错 / 意见反馈).
 
-A thin HTTP layer: the schemas document and check the shape, `registry.feedback`
-validates and stores, `backend.ratelimit` counts each client's submissions in
+A thin HTTP layer: the schemas document and check the shape, `feedback.submissions`
+validates and stores, `core.ratelimit` counts each client's submissions in
 the database. The public reads `message`, so every refusal here carries a
 Chinese one; `errors` names the fields as webargs does (`json.<field>`).
 """
@@ -16,28 +16,31 @@ from flask.views import MethodView
 from flask_smorest import abort
 from flask_smorest.error_handler import ErrorSchema
 
-from backend.config import Config
-from backend.extensions import db_session
-from backend.public_blueprint import INVALID_MESSAGE, PublicBlueprint
-from backend.ratelimit import TOO_MANY_MESSAGE, limit_current_client
-from geo.coords import COORD_SYSTEMS
-from registry.feedback import (
-    FEEDBACK_KIND_LABELS,
+from core.config import Config
+from core.coords import COORD_SYSTEMS
+from core.models.feedback import (
     FEEDBACK_KINDS,
     MAX_COMMENT,
     MAX_CONTACT,
-    MAX_EMPLOYER_NAME,
-    MAX_STAFF_NAME,
     MAX_TEXT,
-    REPORT_KIND_LABELS,
     REPORT_KINDS,
     Feedback,
+)
+from core.ratelimit import TOO_MANY_MESSAGE
+from feedback.submissions import (
+    FEEDBACK_KIND_LABELS,
+    MAX_EMPLOYER_NAME,
+    MAX_STAFF_NAME,
+    REPORT_KIND_LABELS,
     FeedbackError,
     SuggestedPosition,
     UnknownOutlet,
     report_error,
     submit_feedback,
 )
+from web.extensions import db_session
+from web.public_blueprint import INVALID_MESSAGE, PublicBlueprint
+from web.ratelimit import limit_current_client
 
 blp = PublicBlueprint(
     "feedback",

@@ -15,16 +15,11 @@ from flask.views import MethodView
 from flask.wrappers import Response
 from flask_smorest import abort
 
-from backend.api import prebuilt
-from backend.extensions import read_connection, read_session
-from backend.public_blueprint import PublicBlueprint
-from backend.public_http import LISTS, VOCABULARY
+from core.coords import CoordinateError, CoordSystem, convert, position_in, positions_in
+from geo import outlets as outlet_records
 from geo.clusters import viewport as viewport_service
-from geo.coords import CoordinateError, CoordSystem, convert, position_in, positions_in
 from geo.search import BBox, Filters, OutletHit, Point, SearchError, SearchQuery, search
-from miniprogram_api.photos import photo_urls
 from miniprogram_api.schemas import (
-    BusinessTypeSchema,
     CoordArgs,
     InstitutionArgs,
     LegalEntitySchema,
@@ -38,10 +33,14 @@ from miniprogram_api.schemas import (
     ViewportSchema,
     encode_cursor,
 )
-from registry import outlets as outlet_records
+from profiles.business_types import BUSINESS_TYPES, BY_KEY
+from profiles.opening import open_state, open_states, parse_stored
 from registry import regions
-from registry.business_types import BUSINESS_TYPES, BY_KEY
-from registry.opening import open_state, open_states, parse_stored
+from web.api import prebuilt
+from web.extensions import read_connection, read_session
+from web.public_blueprint import PublicBlueprint
+from web.public_http import LISTS, VOCABULARY
+from web.schemas import BusinessTypeSchema, photo_urls
 
 blp = PublicBlueprint(
     "outlets", __name__, description="公众版：查找网点 / Public finder: outlets near me, on the map"

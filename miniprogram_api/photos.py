@@ -12,12 +12,11 @@ from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import abort
 
-import miniprogram_api
-from backend.extensions import read_session
-from backend.public_blueprint import PublicBlueprint
-from backend.public_http import CONTENT_ADDRESSED
-from registry.outlet_photos import known_key
-from registry.photo_store import VARIANTS, PhotoStore
+from uploads.outlet_photos import known_key
+from uploads.photo_store import VARIANTS, PhotoStore
+from web.extensions import read_session
+from web.public_blueprint import PublicBlueprint
+from web.public_http import CONTENT_ADDRESSED
 
 blp = PublicBlueprint("photos", __name__, description="公众版：网点照片 / Outlet photos")
 
@@ -25,11 +24,6 @@ blp = PublicBlueprint("photos", __name__, description="公众版：网点照片 
 def photo_store() -> PhotoStore:
     store: PhotoStore = current_app.extensions["branchfinder.photos"]
     return store
-
-
-def photo_urls(key: str) -> dict[str, str]:
-    base = f"{miniprogram_api.PREFIX}/photos/{key}"
-    return {"url": f"{base}/original.jpg", "thumbnail_url": f"{base}/thumb.jpg"}
 
 
 @blp.route("/photos/<string:key>/<string:variant>.jpg")

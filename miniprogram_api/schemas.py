@@ -17,10 +17,11 @@ from typing import Any
 
 import marshmallow as ma
 
-from geo.coords import COORD_SYSTEMS
+from core.coords import COORD_SYSTEMS
 from geo.search import MAX_LIMIT, MAX_RADIUS_M
-from registry.business_types import BY_KEY
+from profiles.business_types import BY_KEY
 from registry.codes import CATEGORIES
+from web.schemas import BusinessTypeSchema, PhotoSchema, PositionSchema
 
 MAX_OFFSET = 1000  # deeper paging is not a finder's job; narrow the search instead
 
@@ -171,18 +172,6 @@ class TextSearchArgs(FilterArgs):
             raise ma.ValidationError("lat 与 lng 需同时提供", "lat" if "lat" not in data else "lng")
 
 
-class PositionSchema(ma.Schema):
-    lat = ma.fields.Float(metadata={"example": 32.039452})
-    lng = ma.fields.Float(metadata={"example": 118.783309})
-
-
-class BusinessTypeSchema(ma.Schema):
-    key = ma.fields.String(metadata={"example": "foreign_exchange"})
-    label_zh = ma.fields.String(metadata={"example": "外币兑换"})
-    label_en = ma.fields.String(metadata={"example": "Foreign currency exchange"})
-    kind = ma.fields.String(metadata={"description": "service or facility"})
-
-
 class OutletSummarySchema(ma.Schema):
     fi_code = ma.fields.String(metadata={"example": "C1010232000123"})
     name = ma.fields.String(metadata={"example": "中国工商银行股份有限公司南京新街口支行"})
@@ -246,16 +235,6 @@ class HoursSchema(ma.Schema):
     weekly = ma.fields.Dict(metadata={"description": "mo..su → [[open, close], ...] local time"})
     public_holidays = ma.fields.String()
     exceptions = ma.fields.List(ma.fields.Dict())
-
-
-class PhotoSchema(ma.Schema):
-    key = ma.fields.String(metadata={"description": "sha256 of the stored JPEG"})
-    front = ma.fields.Boolean(metadata={"description": "the front photo (门头照)"})
-    width = ma.fields.Integer()
-    height = ma.fields.Integer()
-    uploaded_at = ma.fields.DateTime()
-    url = ma.fields.String(metadata={"description": "JPEG, long side at most 2048 px"})
-    thumbnail_url = ma.fields.String(metadata={"description": "JPEG, long side 320 px"})
 
 
 class OutletDetailSchema(OutletSummarySchema):

@@ -1,7 +1,7 @@
 """Outlet staff: redeem a binding code, see what is missing, upload the outlet's data.
 
-Thin views over `registry.staff`, `registry.staff_uploads` and
-`registry.outlet_photos`. Every call needs a staff token (401 without); every
+Thin views over `uploads.staff`, `uploads.staff_uploads` and
+`uploads.outlet_photos`. Every call needs a staff token (401 without); every
 outlet call needs a binding to that outlet (403 without, the same answer
 whether or not the outlet exists, so codes cannot be probed). Uploads count
 against a per-staff rate limit.
@@ -18,29 +18,32 @@ from flask_smorest import abort
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
-from backend.config import Config
-from backend.extensions import database, db_session
-from backend.public_blueprint import PublicBlueprint
-from backend.ratelimit import TOO_MANY_MESSAGE, hit
+from core.config import Config
+from core.ratelimit import TOO_MANY_MESSAGE, hit
 from miniprogram_api.auth import STAFF_SECURITY, current_staff
-from miniprogram_api.photos import photo_store, photo_urls
-from miniprogram_api.schemas import PhotoSchema
+from miniprogram_api.photos import photo_store
 from miniprogram_api.staff_schemas import (
     BindArgs,
-    BusinessTypesUploadArgs,
-    HoursUploadArgs,
-    PhoneUploadArgs,
     PhotoChangeArgs,
     PhotoUploadFiles,
     PhotoUploadQuery,
     PhotoUploadSchema,
-    PositionUploadArgs,
     TaskSchema,
     UploadResultSchema,
 )
-from registry import outlet_photos, staff, staff_uploads
-from registry.photos import PhotoRejected, process_photo
-from registry.staff_uploads import UploadRefused, UploadResult
+from uploads import outlet_photos, staff, staff_uploads
+from uploads.photos import PhotoRejected, process_photo
+from uploads.staff_uploads import UploadRefused, UploadResult
+from web.extensions import database, db_session
+from web.public_blueprint import PublicBlueprint
+from web.schemas import (
+    BusinessTypesUploadArgs,
+    HoursUploadArgs,
+    PhoneUploadArgs,
+    PhotoSchema,
+    PositionUploadArgs,
+    photo_urls,
+)
 
 blp = PublicBlueprint(
     "staff",

@@ -5,10 +5,8 @@ from __future__ import annotations
 import marshmallow as ma
 from flask_smorest.fields import Upload
 
-from geo.coords import COORD_SYSTEMS
-from miniprogram_api.schemas import PhotoSchema
-from registry.business_types import BY_KEY
-from registry.staff import CHECKED_GROUPS, TASK_STATUSES
+from uploads.staff import CHECKED_GROUPS, TASK_STATUSES
+from web.schemas import PhotoSchema
 
 
 class LoginArgs(ma.Schema):
@@ -55,68 +53,6 @@ class TaskSchema(ma.Schema):
     in_review = ma.fields.Integer(metadata={"description": "uploads held for review"})
     submitted_at = ma.fields.DateTime(allow_none=True)
     confirmed_at = ma.fields.DateTime(allow_none=True)
-
-
-def _range(low: float, high: float, zh: str) -> ma.validate.Range:
-    return ma.validate.Range(low, high, error=f"{zh}应在 {low:g} 到 {high:g} 之间 / out of range")
-
-
-class PositionUploadArgs(ma.Schema):
-    lat = ma.fields.Float(required=True, validate=_range(-90, 90, "纬度"))
-    lng = ma.fields.Float(required=True, validate=_range(-180, 180, "经度"))
-    coord = ma.fields.String(
-        load_default="gcj02",
-        validate=ma.validate.OneOf(COORD_SYSTEMS, error="坐标系应为 wgs84、gcj02 或 bd09"),
-        metadata={"description": "gcj02 from `wx.getLocation` / `wx.chooseLocation`"},
-    )
-    accuracy_m = ma.fields.Float(
-        load_default=None,
-        allow_none=True,
-        metadata={"description": "the fix's accuracy in metres (`wx.getLocation().accuracy`)"},
-    )
-
-
-def _known(value: str) -> None:
-    if value not in BY_KEY:
-        raise ma.ValidationError(f"未知的业务类型 {value} / unknown business type")
-
-
-class BusinessTypesUploadArgs(ma.Schema):
-    business_types = ma.fields.List(
-        ma.fields.String(validate=_known),
-        required=True,
-        validate=ma.validate.Length(max=len(BY_KEY)),
-        metadata={
-            "description": "every business type and facility the outlet offers "
-            "(keys of /business-types); replaces the list"
-        },
-    )
-
-
-class HoursUploadArgs(ma.Schema):
-    text = ma.fields.String(
-        load_default=None,
-        metadata={
-            "description": "hours in the text format, e.g. `Mo-Fr 09:00-17:00; Sa 09:00-12:00`"
-        },
-    )
-    hours = ma.fields.Dict(
-        load_default=None,
-        metadata={"description": "or the structured form of /outlets/{fi_code} `hours`"},
-    )
-
-    @ma.validates_schema
-    def _one_of(self, data: dict[str, object], **_: object) -> None:
-        if (data.get("text") is None) == (data.get("hours") is None):
-            raise ma.ValidationError("请提供 text 或 hours 之一 / give text or hours", "text")
-
-
-class PhoneUploadArgs(ma.Schema):
-    phone = ma.fields.String(
-        required=True,
-        validate=ma.validate.Length(1, 100, error="电话长度不对 / phone length"),
-        metadata={"example": "025-84571234"},
-    )
 
 
 class UploadResultSchema(ma.Schema):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -15,6 +15,26 @@ from sqlalchemy.orm import Session
 from registry.formats import ColumnSpec, FileProblem, OpenedFile, open_submission
 from registry.receipts import attribute_issues, receipt_document, store_issues, summarise
 from registry.rules import Issue, issue
+
+
+@dataclass(frozen=True)
+class LoadHooks:
+    """What the layers above the registry keep in step with a load, in its transaction.
+
+    The registry calls these and imports none of them (dependencies point down only):
+    whoever runs an import passes them (`backend.imports`).
+
+    - `upserted(session, batch_id, actor)`: after a registry load has written its records
+      (the upload tasks of new outlets, `uploads.staff.create_auto_tasks`);
+    - `changed(session)`: after a load that changed what the public finder shows (the map
+      grid and the name words of `geo`).
+    """
+
+    upserted: Callable[[Session, int, str], object] | None = None
+    changed: Callable[[Session], object] | None = None
+
+
+NO_HOOKS = LoadHooks()
 
 Outcome = Literal["accepted", "partial", "rejected"]
 EXIT_CODES: dict[Outcome, int] = {"accepted": 0, "partial": 1, "rejected": 2}

@@ -24,10 +24,10 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.clusters import refresh_grid
-from geo.landmarks import refresh_name_words
 from registry.batches import (
+    NO_HOOKS,
     ImportResult,
+    LoadHooks,
     begin,
     decide,
     file_rejected,
@@ -48,7 +48,6 @@ from registry.cross_checks import (
 from registry.formats import EXTRA_KEY, OpenedFile
 from registry.record_checks import DATA_COLUMNS, REGISTRY_COLUMNS, check_record, today_in_china
 from registry.rules import Issue, issue
-from registry.staff import create_auto_tasks
 
 COMPARED = (*(c for c in DATA_COLUMNS if c != "fi_code"), "category")
 
@@ -179,6 +178,7 @@ def import_registry(
     options: ImportOptions = ImportOptions(),
     *,
     on_rows: Callable[[int], None] | None = None,
+    hooks: LoadHooks = NO_HOOKS,
 ) -> ImportResult:
     """Validate `path` and (unless a dry run or rejected) load it; the caller commits."""
     opened, result = begin(path, REGISTRY_COLUMNS)
@@ -232,12 +232,12 @@ def import_registry(
         )
         if result.outcome != "rejected":
             if not unchanged:
-                counts.update(_upsert(session, result.batch_id, options.actor))
+                counts.update(_upsert(session, result.batch_id, options.actor, hooks))
             counts["revoked_missing"] = _revoke_missing(session, result.batch_id, options)
             counts["unchanged"] = accepted - counts["inserted"] - counts["updated"]
-            if counts["inserted"] or counts["updated"] or counts["revoked_missing"]:
-                refresh_grid(session)  # statuses may have changed what the map shows
-                refresh_name_words(session)
+            changed = counts["inserted"] or counts["updated"] or counts["revoked_missing"]
+            if changed and hooks.changed:  # statuses may have changed what the map shows
+                hooks.changed(session)
     finish(session, result, rows_read, accepted, counts, stage=STAGE_TABLE if staged else None)
     return result
 
@@ -325,10 +325,11 @@ SELECT count(*) FROM ev
 """
 
 
-def _upsert(session: Session, batch_id: int, actor: str) -> dict[str, int]:
+def _upsert(session: Session, batch_id: int, actor: str, hooks: LoadHooks) -> dict[str, int]:
     inserted, updated = session.execute(text(_UPSERT), {"batch": batch_id, "actor": actor}).one()
     session.execute(text(_NEW_PROFILES), {"batch": batch_id})
-    create_auto_tasks(session, batch_id, actor)
+    if hooks.upserted:
+        hooks.upserted(session, batch_id, actor)
     return {"inserted": int(inserted), "updated": int(updated)}
 
 

@@ -1,6 +1,6 @@
 """Changing an institution's contact fields (address, postcode, phone) outside the registry sync.
 
-The registry record of an institution (`registry.models.Institution`) comes
+The registry record of an institution (`core.models.registry.Institution`) comes
 from the PBoC registry; its contact fields are the ones an institution most
 often finds wrong and the ones the professional app's info update may change.
 Everything else (names, codes, level, region, licence, status, dates) is the
@@ -24,7 +24,7 @@ Why these rules:
   history). A correction made here must therefore also be reported to the PBoC
   registry (金融业机构信息管理系统), which is how it becomes permanent. What the
   public sees as an outlet's phone is the profile's phone group when set
-  (`registry.pro_updates.update_phone`), which the sync never touches.
+  (`uploads.pro_updates.update_phone`), which the sync never touches.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlalchemy.orm import Session
 
-from registry.models import ChangeEvent, Institution
+from core.models.registry import ChangeEvent, Institution
 from registry.record_checks import DATA_COLUMNS, check_record
 from registry.rules import Issue
 

@@ -45,6 +45,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import ColumnElement, and_, case, false, func, or_, select, text, true
 from sqlalchemy.orm import Session
 
+from core.models.registry import LEVELS, Institution
 from registry.entity_names import (
     CONTRACTIONS,
     CONVENTIONS,
@@ -52,7 +53,6 @@ from registry.entity_names import (
     LEGAL_FORMS,
     NAME_TAILS,
 )
-from registry.models import LEVELS, Institution
 
 MAX_TEXT_LENGTH = 100
 TYPO_SIMILARITY = 0.3  # pg_trgm word similarity for "resembles" (see `prepare`)

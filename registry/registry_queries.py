@@ -2,7 +2,7 @@
 
 Exact look-up (精确查询) and fuzzy search (模糊查询, `registry.name_search`) of records,
 their hierarchy, their change history, and the import batches with their error receipts.
-Every function takes the caller's `Jurisdiction` (in the web app `backend.jurisdiction.Scope`,
+Every function takes the caller's `Jurisdiction` (in the web app `accounts.jurisdiction.Scope`,
 which fits the protocol; the registry stays free of the web layer) and applies it in SQL,
 so no query here can return a record outside it. Functions return `select()`s where the
 caller pages, and plain values where the answer is one thing.
@@ -50,17 +50,17 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.orm import Session
 
+from core.models.photos import OutletPhoto
+from core.models.registry import ChangeEvent, ImportBatch, ImportIssue, Institution, OutletProfile
+from core.models.staff import UploadTask
 from registry import name_search
 from registry.history import history_query
-from registry.models import ChangeEvent, ImportBatch, ImportIssue, Institution, OutletProfile
-from registry.outlet_photos import OutletPhoto
-from registry.staff import UploadTask
 
 MAX_ANCESTORS = 12  # head office → branch → sub-branch → outlet is 4; a loop must still end
 
 
 class Jurisdiction(Protocol):
-    """What the queries need of a jurisdiction (`backend.jurisdiction.Scope` has it)."""
+    """What the queries need of a jurisdiction (`accounts.jurisdiction.Scope` has it)."""
 
     @property
     def region_prefix(self) -> str: ...

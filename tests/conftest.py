@@ -24,14 +24,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from backend.app import create_app
-from backend.config import Config
-from backend.database import make_engine, normalise_url
 from backend.dbadmin import create_database, drop_database
 from backend.demo.generate import generate
+from backend.imports import import_profiles, import_registry
 from backend.migrate import upgrade
-from registry.base import Base
-from registry.importer import import_registry
-from registry.profile_import import import_profiles
+from core.base import Base
+from core.config import Config
+from core.database import make_engine, normalise_url
 
 
 def _test_server_url() -> str:

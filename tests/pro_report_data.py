@@ -42,10 +42,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from registry.feedback import ErrorReport, Feedback
-from registry.models import ChangeEvent, Institution, OutletProfile
-from registry.outlet_photos import OutletPhoto
-from registry.staff import UploadTask
+from core.models.feedback import ErrorReport, Feedback
+from core.models.photos import OutletPhoto
+from core.models.registry import ChangeEvent, Institution, OutletProfile
+from core.models.staff import UploadTask
 from tests.test_pro_accounts import account_below, bootstrap
 
 BANK = "C1030511000010"

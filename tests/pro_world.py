@@ -25,12 +25,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from backend import accounts, tokens
-from backend.accounts import Account, LoginPolicy, NewAccount
-from backend.extensions import db_session
-from registry.models import Institution
+from accounts import accounts
+from accounts.accounts import Account, LoginPolicy, NewAccount
+from core import tokens
+from core.models.registry import Institution
 from tests.conftest import truncate_all
 from tests.test_pro_accounts import BANK, OTHER_BANK, make_app, sql
+from web.extensions import db_session
 
 API = "/api/pro/v1"
 MP = "/api/mp/v1"

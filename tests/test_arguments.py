@@ -1,4 +1,4 @@
-"""backend.arguments loads query strings as webargs and marshmallow do, only faster.
+"""web.arguments loads query strings as webargs and marshmallow do, only faster.
 
 Reference: webargs' own FlaskParser (a MultiDictProxy and `schema.load`). For
 generated query strings over the public finder's schemas, ours gives the same
@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
-from backend.arguments import FieldByFieldParser, load_field_by_field, without_hooks
 from miniprogram_api.schemas import NearbyArgs, TextSearchArgs, ViewportArgs
+from web.arguments import FieldByFieldParser, load_field_by_field, without_hooks
 
 APP = Flask(__name__)
 OURS = FieldByFieldParser()

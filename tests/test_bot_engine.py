@@ -23,7 +23,7 @@ from backend.demo.catalog import by_key
 from bot.conversation import LOCATION_TTL, RESULTS_TTL
 from bot.engine import BotEngine
 from bot.messages import BotInput, BotReply, SharedLocation
-from geo.coords import convert, distance_m
+from core.coords import convert, distance_m
 from tests.conftest import TestConfig, load_generated, truncate_all
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

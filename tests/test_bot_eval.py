@@ -4,7 +4,7 @@ The data are what `./run.sh` loads (`generate(dir, outlets=5000, seed=1)` throug
 registry and profile imports). The expected outlets of every case (tests/bot_eval_cases.py)
 are computed here from the generated CSV files alone, not through the engine or the search
 service: names, addresses, region codes and business types as written, positions converted
-to WGS-84 with `prcoords` (an implementation independent of geo.coords), haversine distances
+to WGS-84 with `prcoords` (an implementation independent of core.coords), haversine distances
 on the sphere PostGIS measures with (radius 6371008.8 m), and opening hours read from their
 text with the official calendar's make-up working days. A check against the database makes
 sure these are the outlets the engine sees.

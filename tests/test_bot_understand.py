@@ -26,8 +26,8 @@ from bot.lexicon import (
     near_syllable,
 )
 from bot.understand import FollowUp, Understanding, normalise, understand
+from profiles.business_types import BY_KEY
 from registry import regions
-from registry.business_types import BY_KEY
 from registry.codes import fi_code_category
 
 RECORDS: tuple[EntityRecord, ...] = tuple(

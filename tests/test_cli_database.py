@@ -1,7 +1,7 @@
 """The CLI finds the local cluster of ./run.sh by itself, and says what to run without one.
 
 `./run.sh` keeps the cluster's password in `.run/pg-password` of the checkout; with no
-`DATABASE_URL` every command builds its URL from it (backend.config.local_cluster_url).
+`DATABASE_URL` every command builds its URL from it (core.config.local_cluster_url).
 These tests point the checkout at a folder of their own, holding the password of the
 suite's own server, so the URL is built and used exactly as after `./run.sh`.
 """
@@ -14,10 +14,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy.engine import make_url
 
-import backend.config
+import core.config
 from backend.cli import main
-from backend.config import Config, local_cluster_url
-from backend.database import normalise_url
+from core.config import Config, local_cluster_url
+from core.database import normalise_url
 
 
 def _checkout(tmp_path: Path, password: str | None) -> Path:
@@ -45,7 +45,7 @@ def test_no_password_file_no_local_url(tmp_path: Path) -> None:
 def test_database_url_wins_over_the_local_cluster(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(backend.config, "CHECKOUT", _checkout(tmp_path, "secret"))
+    monkeypatch.setattr(core.config, "CHECKOUT", _checkout(tmp_path, "secret"))
     monkeypatch.setenv("DATABASE_URL", "postgresql://u:p@db.example/x")
     assert Config().database_url == "postgresql://u:p@db.example/x"
     monkeypatch.delenv("DATABASE_URL")
@@ -59,7 +59,7 @@ def test_cli_uses_the_local_cluster_with_no_variable_set(
     assert server.host == "127.0.0.1" and server.username == "postgres", (
         "this test reads the suite's server as ./run.sh's local cluster (./test.sh's default)"
     )
-    monkeypatch.setattr(backend.config, "CHECKOUT", _checkout(tmp_path, server.password))
+    monkeypatch.setattr(core.config, "CHECKOUT", _checkout(tmp_path, server.password))
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.setenv("BRANCHFINDER_PG_PORT", str(server.port))
     monkeypatch.setenv("BRANCHFINDER_PG_DB", str(server.database))
@@ -78,7 +78,7 @@ def test_without_a_database_one_line_says_what_to_run(
     password: str | None,
     hint: str,
 ) -> None:
-    monkeypatch.setattr(backend.config, "CHECKOUT", _checkout(tmp_path, password))
+    monkeypatch.setattr(core.config, "CHECKOUT", _checkout(tmp_path, password))
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.setenv("BRANCHFINDER_PG_PORT", "1")  # nothing listens there
     for command in (["db", "current"], ["registry", "history", "C1010232000164"]):

@@ -1,4 +1,4 @@
-"""Tests for geo.coords: reference points, round trips, offsets and an independent implementation.
+"""Tests for core.coords: reference points, round trips, offsets and an independent implementation.
 
 A wrong conversion puts every outlet hundreds of metres off, so the forward
 formulas are pinned against published reference values and against `prcoords`
@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo import coords
-from geo.coords import (
+from core import coords
+from core.coords import (
     COORD_SYSTEMS,
     CoordinateError,
     CoordSystem,

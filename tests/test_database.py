@@ -11,9 +11,9 @@ from flask import Flask
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from backend import database as database_module
-from backend.database import make_engine
-from backend.extensions import db_session, read_connection, read_session
+from core import database as database_module
+from core.database import make_engine
+from web.extensions import db_session, read_connection, read_session
 
 
 def _backend_pid(engine: Engine) -> int:

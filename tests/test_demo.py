@@ -13,15 +13,15 @@ from click.testing import CliRunner
 from sqlalchemy import Engine, func, select, text
 
 from backend.cli import main as cli
-from backend.database import make_sessionmaker
 from backend.demo.generate import generate
 from backend.demo.load import load_demo
-from geo.coords import convert, distance_m
+from core.coords import convert, distance_m
+from core.database import make_sessionmaker
+from core.models.registry import ChangeEvent, Institution, OutletProfile
+from profiles.business_types import BY_KEY
+from profiles.hours_text import parse_hours
 from registry import regions
-from registry.business_types import BY_KEY
 from registry.codes import fi_code_problems, licence_problems, uscc_problems
-from registry.hours import parse_hours
-from registry.models import ChangeEvent, Institution, OutletProfile
 from tests.conftest import truncate_all
 
 OUTLETS = 1500

@@ -20,11 +20,11 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from backend.app import create_app
-from backend.ratelimit import client_identity, decide, hit
-from geo.coords import COORD_SYSTEMS, CoordSystem, convert, distance_m
-from registry.base import Base
-from registry.feedback import install_registrations_by_employer
-from registry.models import Institution, OutletProfile
+from core.base import Base
+from core.coords import COORD_SYSTEMS, CoordSystem, convert, distance_m
+from core.models.registry import Institution, OutletProfile
+from core.ratelimit import client_identity, decide, hit
+from feedback.submissions import install_registrations_by_employer
 from tests.conftest import TestConfig
 
 HEAD = "C1010211000012"  # a legal entity (head office)

@@ -20,8 +20,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 import geo.search as geo_search
+from core.coords import distance_m
 from geo.clusters import MAX_OUTLETS, cell_size_deg, viewport
-from geo.coords import distance_m
 from geo.search import (
     BBox,
     Filters,

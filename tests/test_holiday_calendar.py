@@ -1,4 +1,4 @@
-"""Tests for registry.holiday_calendar: official holidays, 调休 and the deadlines built on them.
+"""Tests for profiles.holiday_calendar: official holidays, 调休 and the deadlines built on them.
 
 The 2026 facts are the State Council's schedule as STANDARDS.md section 8
 states it; 2027 was not published when this was written, so the 2027 tests
@@ -17,8 +17,8 @@ import chinese_calendar
 import pytest
 from packaging.version import Version
 
-from registry import holiday_calendar as hc
-from registry.holiday_calendar import (
+from profiles import holiday_calendar as hc
+from profiles.holiday_calendar import (
     ENV_HOLIDAYS_FILE,
     DayInfo,
     HolidayDataError,

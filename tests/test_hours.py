@@ -1,4 +1,4 @@
-"""Tests for registry.hours: the text format, the JSON shape and their round trips.
+"""Tests for profiles.hours: the text format, the JSON shape and their round trips.
 
 Opening hours come from CSV cells typed by people and from API requests, so
 besides the happy paths every kind of mistake must give an HoursError naming
@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from registry.hours import (
+from profiles.hours import (
     ALL_DAY,
     MAX_EXCEPTIONS,
     MAX_INTERVALS_PER_DAY,
@@ -26,9 +26,9 @@ from registry.hours import (
     Interval,
     OpeningHours,
     format_hours,
-    parse_hours,
     validate_hours_json,
 )
+from profiles.hours_text import parse_hours
 
 WEEKDAY_9_17 = (Interval(540, 1020),)
 SPLIT_WEEKEND = (Interval(540, 720), Interval(810, 960))

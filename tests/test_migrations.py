@@ -7,10 +7,10 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import inspect, text
 
-from backend.database import make_engine
 from backend.dbadmin import create_database, database_exists, drop_database
 from backend.migrate import current_revision, downgrade, head_revision, upgrade
-from registry.base import Base
+from core.base import Base
+from core.database import make_engine
 from tests.conftest import scratch_database_url
 
 

@@ -13,10 +13,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
 
 import miniprogram_api.outlets
-from backend.public_blueprint import INVALID_MESSAGE
-from geo.coords import convert, distance_m
+from core.coords import convert, distance_m
 from geo.search import Point, SearchQuery, search
 from tests.conftest import app_on, load_generated
+from web.public_blueprint import INVALID_MESSAGE
 
 API = "/api/mp/v1"
 # Xinjiekou, Nanjing: WGS-84 and its GCJ-02 form (STANDARDS.md reference point)
@@ -65,7 +65,7 @@ def test_nearby_in_gcj02_matches_the_search_service(api: FlaskClient, finder: Fl
     items = body["items"]
     assert len(items) == 10
     with finder.app_context():
-        from backend.extensions import db_session
+        from web.extensions import db_session
 
         want = search(db_session(), SearchQuery(near=Point(*WGS), radius_m=5000, limit=10))
     assert [i["fi_code"] for i in items] == [h.fi_code for h in want]
@@ -353,7 +353,7 @@ def test_every_finder_route_is_documented(api: FlaskClient) -> None:
 
 
 def test_lists_are_utf8_json_with_sorted_keys(api: FlaskClient) -> None:
-    """The lists are encoded by orjson (backend.api.prebuilt), the rest by Flask: the
+    """The lists are encoded by orjson (web.api.prebuilt), the rest by Flask: the
     same JSON either way, Chinese as UTF-8 text and keys in order."""
     response = api.get(API + "/outlets/nearby", query_string={"lat": GCJ[0], "lng": GCJ[1]})
     assert response.status_code == 200 and response.mimetype == "application/json"

@@ -16,9 +16,10 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from backend.imports import import_profiles, import_registry
+from profiles.profile_import import ProfileImportOptions
 from registry.batches import ImportResult
-from registry.importer import ImportOptions, import_registry
-from registry.profile_import import ProfileImportOptions, import_profiles
+from registry.importer import ImportOptions
 from registry.receipts import load_receipt
 from tests.test_profile_import import XUANWU, at, load_registry, profile, write_profiles
 from tests.test_registry_import import BASE, COLUMNS, HEAD, NJ, XJK, cli_run, record, write_csv

@@ -1,4 +1,4 @@
-"""Tests for registry.opening: open now, closing time and next opening in Asia/Shanghai.
+"""Tests for profiles.opening: open now, closing time and next opening in Asia/Shanghai.
 
 Dates are from 2026, whose official schedule is known (STANDARDS.md section
 8): 国庆 1–7 October with make-up working days Sunday 20 September and
@@ -18,9 +18,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from registry import holiday_calendar
-from registry.hours import HoursError, Interval, OpeningHours, parse_hours
-from registry.opening import (
+from profiles import holiday_calendar
+from profiles.hours import HoursError, Interval, OpeningHours
+from profiles.hours_text import parse_hours
+from profiles.opening import (
     SHANGHAI,
     OpenState,
     effective_intervals,

@@ -1,4 +1,4 @@
-"""Photo verification, normalisation and storage (`registry.photos`, `registry.photo_store`).
+"""Photo verification, normalisation and storage (`uploads.photos`, `uploads.photo_store`).
 
 Every test image is made here with Pillow (and pillow-heif for HEIC), with the
 EXIF a phone would write, so each expected value is the one written.
@@ -23,9 +23,9 @@ import pytest
 from PIL import ExifTags, Image, ImageCms, ImageFile
 from PIL.TiffImagePlugin import IFDRational
 
-from registry import photos
-from registry.photo_store import DirectoryPhotoStore, PhotoStore
-from registry.photos import PhotoRejected, ProcessedPhoto, process_photo
+from uploads import photos
+from uploads.photo_store import DirectoryPhotoStore, PhotoStore
+from uploads.photos import PhotoRejected, ProcessedPhoto, process_photo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAKE = "AcmeTestPhoneMaker"

@@ -15,15 +15,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
-from backend import accounts
-from backend.accounts import Account, LoginPolicy, NewAccount, password_problems
+from accounts import accounts
+from accounts.accounts import Account, LoginPolicy, NewAccount, password_problems
+from accounts.jurisdiction import Scope, ScopeError
 from backend.app import create_app
 from backend.cli import main
-from backend.extensions import db_session
-from backend.jurisdiction import Scope, ScopeError
-from backend.pro_api import current_scope
-from registry.models import Institution
+from core.models.registry import Institution
+from pro_api.access import current_scope
 from tests.conftest import TestConfig, truncate_all
+from web.extensions import db_session
 
 API = "/api/pro/v1"
 # Cheap argon2 so that a test can sign in dozens of times; production uses the defaults.

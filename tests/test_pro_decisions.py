@@ -16,9 +16,8 @@ from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from sqlalchemy import Engine
 
-from backend.extensions import db_session
-from geo.coords import convert, distance_m
-from registry import feedback, staff, staff_uploads
+from core.coords import convert, distance_m
+from feedback import submissions as feedback
 from tests.pro_world import (
     API,
     CLIENT_KEY,
@@ -35,6 +34,8 @@ from tests.pro_world import (
     seeded_app,
 )
 from tests.test_pro_accounts import audit_rows, sql
+from uploads import staff, staff_uploads
+from web.extensions import db_session
 
 PEPPER = "pro-test-pepper"  # tests.test_pro_accounts.make_app's secret key
 

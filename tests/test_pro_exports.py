@@ -11,7 +11,7 @@ from flask import Flask
 from openpyxl import load_workbook
 from werkzeug.exceptions import HTTPException
 
-from backend.pro_api.exports import Column, cell_text, export_response
+from pro_api.exports import Column, cell_text, export_response
 
 COLUMNS = [
     Column("fi_code", "金融机构编码 / fi_code"),

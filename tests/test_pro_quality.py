@@ -16,14 +16,14 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from backend.pro_api.quality import (
+from pro_api.quality import (
     COVERAGE_COLUMNS,
     INACCURATE_COLUMNS,
     NOT_UPDATED_COLUMNS,
     RANKING_COLUMNS,
     REPEATED_COLUMNS,
 )
-from registry.quality import REPORT_WORK_MEM, prepare_report
+from reports.quality import REPORT_WORK_MEM, prepare_report
 from tests.conftest import truncate_all
 from tests.pro_report_data import API, BANK, N3_NAME, OTHER_BANK, OUTLETS, get, load, ok, signed_in
 from tests.test_pro_accounts import audit_rows, make_app

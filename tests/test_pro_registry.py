@@ -34,11 +34,13 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from registry import holiday_calendar, name_search, staff
-from registry.importer import ImportOptions, import_registry
-from registry.outlet_photos import OutletPhoto
-from registry.profile_changes import change_group
-from registry.profile_import import ProfileImportOptions, import_profiles
+from backend.imports import import_profiles, import_registry
+from core.models.photos import OutletPhoto
+from profiles import holiday_calendar
+from profiles.profile_changes import change_group
+from profiles.profile_import import ProfileImportOptions
+from registry import name_search
+from registry.importer import ImportOptions
 from tests.conftest import truncate_all
 from tests.test_pro_accounts import (
     API,
@@ -51,6 +53,7 @@ from tests.test_pro_accounts import (
 )
 from tests.test_profile_import import COLUMNS as PROFILE_COLUMNS
 from tests.test_registry_import import COLUMNS, record, write_csv
+from uploads import staff
 
 HEAD = "C1010211000012"  # 中国工商银行股份有限公司 (Beijing)
 JS = "C1010232000016"  # 江苏省分行 (Nanjing, 320106)

@@ -17,9 +17,9 @@ from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from sqlalchemy import Engine
 
-from backend.pro_api.rollout import INSTITUTION_COLUMNS, OFFICE_COLUMNS
-from registry import rollout
-from registry.rollout import YearNotCovered
+from pro_api.rollout import INSTITUTION_COLUMNS, OFFICE_COLUMNS
+from reports import rollout
+from reports.rollout import YearNotCovered
 from tests.conftest import truncate_all
 from tests.pro_report_data import API, BANK, LOCAL, OTHER_BANK, get, load, ok, signed_in
 from tests.test_pro_accounts import audit_rows, make_app, sql

@@ -14,11 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine
 
-from backend.extensions import db_session
-from geo.coords import convert, distance_m
-from registry import outlet_photos, staff_uploads
-from registry.photo_store import DirectoryPhotoStore
-from registry.photos import process_photo
+from core.coords import convert, distance_m
 from tests.pro_world import (
     API,
     NJ_AT,
@@ -35,6 +31,10 @@ from tests.pro_world import (
 )
 from tests.test_pro_accounts import audit_rows, sql
 from tests.test_staff import jpeg
+from uploads import outlet_photos, staff_uploads
+from uploads.photo_store import DirectoryPhotoStore
+from uploads.photos import process_photo
+from web.extensions import db_session
 
 
 @pytest.fixture
@@ -586,7 +586,7 @@ def test_an_unknown_outlet_gets_the_same_answer_as_one_outside_the_jurisdiction(
     injection = put(client, world.nanjing, "x' OR '1'='1", "phone", {"phone": "025-84571234"})
     assert injection.status_code == 404
     # NUL, which PostgreSQL cannot store, is refused for every route before any view
-    # (backend/input_guard.py): the same 422 whatever the outlet
+    # (web/input_guard.py): the same 422 whatever the outlet
     nul = put(client, world.nanjing, "C1030532%00010011", "phone", {"phone": "025-84571234"})
     assert nul.status_code == 422
     assert "fi_code" in nul.get_json()["errors"]["path"]

@@ -20,12 +20,13 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.cli import main as cli
-from backend.database import make_sessionmaker
 from backend.demo.generate import PROFILE_COLUMNS as COLUMNS
-from geo.coords import convert, distance_m
+from backend.imports import import_profiles, import_registry
+from core.coords import convert, distance_m
+from core.database import make_sessionmaker
+from profiles.profile_import import ProfileImportOptions
 from registry.batches import ImportResult
-from registry.importer import ImportOptions, import_registry
-from registry.profile_import import ProfileImportOptions, import_profiles
+from registry.importer import ImportOptions
 from tests.conftest import truncate_all
 from tests.test_registry_import import BASE, CLOSED, CLOSED_ROW, GL, OUT, WXS, XJK, write_csv
 

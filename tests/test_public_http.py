@@ -17,9 +17,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
 
 from backend.app import create_app
-from backend.public_http import endpoint_limits
-from registry.public_version import public_data_state
+from core.models.public_version import public_data_state
 from tests.conftest import TestConfig, app_on, load_generated
+from web.public_http import endpoint_limits
 
 API = "/api/mp/v1"
 NEARBY = f"{API}/outlets/nearby?lat=32.039452&lng=118.783309&limit=20"

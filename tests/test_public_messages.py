@@ -1,4 +1,4 @@
-"""Every error message the public reads holds Chinese (backend/messages_zh.py).
+"""Every error message the public reads holds Chinese (web/messages_zh.py).
 
 Walks the public operations of the OpenAPI document (`/api/mp/v1`, `/api/bot/v1`) and sends
 each parameter and each body field the generic bad values people's clients send — NaN,
@@ -24,11 +24,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from backend import tokens
 from backend.app import create_app
-from backend.messages_zh import TRANSLATIONS, has_chinese, translate
-from registry import staff as staff_lib
+from core import tokens
 from tests.conftest import TestConfig, load_generated, truncate_all
+from uploads import staff as staff_lib
+from web.messages_zh import TRANSLATIONS, has_chinese, translate
 
 PEPPER = "messages-test-pepper"
 PUBLIC_PREFIXES = ("/api/mp/", "/api/bot/")
@@ -84,7 +84,7 @@ def _library_defaults() -> set[str]:
 
 def test_every_library_default_message_has_a_chinese_translation() -> None:
     missing = _library_defaults() - set(TRANSLATIONS)
-    assert not missing, f"translate these in backend/messages_zh.py: {sorted(missing)}"
+    assert not missing, f"translate these in web/messages_zh.py: {sorted(missing)}"
 
 
 @pytest.mark.parametrize(

@@ -29,13 +29,14 @@ import registry.batches
 import registry.bulk
 import registry.importer
 from backend.cli import main as cli
-from backend.database import make_sessionmaker, normalise_url
 from backend.demo.generate import INSTITUTION_COLUMNS as COLUMNS
 from backend.demo.generate import generate
+from backend.imports import import_registry
+from core.database import make_sessionmaker, normalise_url
 from registry import regions, rules
 from registry.batches import ImportResult
 from registry.codes import make_uscc
-from registry.importer import ImportOptions, import_registry
+from registry.importer import ImportOptions
 from registry.receipts import RECEIPT_COLUMNS, load_receipt, write_receipt
 from registry.record_checks import today_in_china
 from registry.rules_doc import render_rules

@@ -34,11 +34,12 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from backend.imports import import_registry
+from core.models.registry import LEVELS, STATUSES
 from registry import record_checks
 from registry.batches import ImportResult
 from registry.formats import EXTRA_KEY
-from registry.importer import ImportOptions, import_registry
-from registry.models import LEVELS, STATUSES
+from registry.importer import ImportOptions
 from registry.record_checks import DATA_COLUMNS, check_record, today_in_china
 from registry.rules import Issue, all_rules, get
 

@@ -20,14 +20,14 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from backend.app import create_app
-from backend.extensions import db_session
-from geo.coords import convert, distance_m
-from registry import staff as staff_lib
-from registry.history import RevertRefused, revert
+from core.coords import convert, distance_m
+from profiles.revert import RevertRefused, revert
 from registry.regions import bounds
-from registry.reviews import accept, reject
 from tests.conftest import TestConfig, load_generated, truncate_all
 from tests.fake_wechat import APPID, SECRET, FakeWeChat, fake_wechat
+from uploads import staff as staff_lib
+from uploads.review_decisions import accept, reject
+from web.extensions import db_session
 
 API = "/api/mp/v1"
 PEPPER = "staff-test-pepper"

@@ -40,7 +40,7 @@ from backend.app import create_app
 from bot.messages import BotInput, BotReply
 from bot.wechat import FAILED_TEXT, HELP_TEXT, MAX_REPLY_BYTES, MORE_HINT, SLOW_TEXT, fit_reply
 from bot.wechat_store import message_key, purge, store_reply
-from geo.coords import convert, distance_m
+from core.coords import convert, distance_m
 from tests.conftest import TestConfig, truncate_all
 
 DATA = Path(__file__).resolve().parent / "data" / "wechat"

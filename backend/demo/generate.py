@@ -33,7 +33,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from backend.demo.catalog import CITY_NAMES, LEGAL_ENTITIES, PLACES, ROADS, LegalEntity
-from geo.coords import convert
+from core.coords import convert
 from registry.codes import USCC_ALPHABET, make_uscc
 from registry.record_checks import DATA_COLUMNS
 from registry.regions import Place, full_name, jiangsu_places

@@ -1,7 +1,7 @@
 """Loading generated demo data through the same imports real data uses.
 
 Demo files are the registry and profile import formats, so they go through
-`registry.importer` and `registry.profile_import`: every rule runs, every row
+`registry.importer` and `profiles.profile_import`: every rule runs, every row
 gets its change event, and what the demo shows is what an operator's sync
 would produce. Both imports share one transaction: a failed load leaves
 nothing behind.
@@ -17,10 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from tqdm import tqdm
 
+from backend.imports import import_profiles, import_registry
+from core.models.registry import Institution
+from profiles.profile_import import ProfileImportOptions
 from registry.batches import ImportResult
-from registry.importer import ImportOptions, import_registry
-from registry.models import Institution
-from registry.profile_import import ProfileImportOptions, import_profiles
+from registry.importer import ImportOptions
 
 ACTOR = "demo-loader"
 

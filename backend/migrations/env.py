@@ -11,9 +11,9 @@ from geoalchemy2 import alembic_helpers
 from sqlalchemy import engine_from_config, pool
 
 import backend.models  # noqa: F401  (registers every table on the metadata)
-from backend.database import normalise_url
 from backend.migrations.env_helpers import include_object
-from registry.base import Base
+from core.base import Base
+from core.database import normalise_url
 
 config = context.config
 target_metadata = Base.metadata

@@ -3,7 +3,7 @@
 `error_report` is read per outlet and status, newest first (the "inaccurate"
 lists); `feedback` is counted per kind and per employer (the rollout ranking).
 `rate_limit_bucket` holds per-client hit counts so that every web worker sees
-the same counters (backend/ratelimit.py).
+the same counters (core/ratelimit.py).
 
 Revision ID: 0004_public_feedback
 Revises: 0003_source_fingerprint

@@ -7,7 +7,7 @@
 - `upload_review` and `change_event.published`: an upload held for review is
   recorded as an unpublished event and waits in `upload_review`.
 - Every active outlet gets its upload task (new ones get theirs from the
-  registry sync, `registry.staff.create_auto_tasks`).
+  registry sync, `uploads.staff.create_auto_tasks`).
 
 Revision ID: 0011_staff_uploads
 Revises: 0010_bot_search_indexes

@@ -2,7 +2,7 @@
 
 - `feedback.employer_region_code`: the region an install registrant works in
   (a current county, city or province code), optional, so that registrations
-  count for the PBoC office of that area (`registry.rollout`); a legal entity
+  count for the PBoC office of that area (`reports.rollout`); a legal entity
   alone does not say which office's area its staff are in.
 
 The quality reports themselves need no new index: they are single GROUP BY

@@ -1,7 +1,7 @@
 """One row saying when the public outlet data last changed, kept by triggers; rate-limit
 counters unlogged.
 
-The public finder's GETs answer `ETag` and `Last-Modified` from it (backend/public_http.py)
+The public finder's GETs answer `ETag` and `Last-Modified` from it (web/public_http.py)
 before running any search, so that a client revalidating its copy costs a single-row
 read instead of the search it cached. Triggers, not application code, keep it: every
 route that changes what the public sees (registry and profile imports, staff uploads,
@@ -24,7 +24,7 @@ one holding the version row and wanting that outlet.
 `changed_at` never moves back, even if the clock does.
 
 `rate_limit_bucket` becomes UNLOGGED: every public GET now counts a hit there
-(backend.ratelimit), and a counter needs no WAL. A crash empties it (clients get a fresh
+(core.ratelimit), and a counter needs no WAL. A crash empties it (clients get a fresh
 window), and standbys do not have it, which they need not: only the primary counts.
 
 Revision ID: 0017_public_data_version
