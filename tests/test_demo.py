@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import filecmp
+import functools
 import re
 from collections import Counter
 from datetime import date
@@ -126,6 +127,7 @@ def test_profiles_are_valid_and_inside_their_county(demo_dir: Path) -> None:
 _HOUSE_NUMBER = re.compile(r"(\d+)号$")
 
 
+@functools.cache
 def _county_names(prefecture: str) -> dict[str, str]:
     """The prefecture's counties by name, with the county code: 鼓楼区 and 鼓楼 (淮安区 only
     in full, as 淮安 alone is the city)."""
@@ -140,6 +142,7 @@ def _county_names(prefecture: str) -> dict[str, str]:
     return names
 
 
+@functools.cache
 def _prefecture_names(prefecture: str) -> dict[str, str]:
     """Every place name a name or address in this prefecture may hold, with the county it
     belongs to: the county table's areas and roads, and the counties' own names."""
@@ -223,7 +226,8 @@ def test_names_regions_addresses_and_positions_agree(demo_dir: Path) -> None:
                 assert parent["region_code"] == region, r["name"]
                 assert r["name"].startswith(parent["name"]), r["name"]
                 d = distance_m(lat, lng, *positions[parent["fi_code"]])
-                assert d <= CHILD_MAX_KM * 1000 + 1, (r["name"], d)
+                # (1 %: the generator spreads on a flat 111 km per degree)
+                assert d <= CHILD_MAX_KM * 1000 * 1.01, (r["name"], d)
     assert named_after_district > 100  # the sample does hold such names to check
 
 

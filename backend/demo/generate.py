@@ -32,6 +32,7 @@ USCC bodies are random. At 1,000,000 outlets an entity can have at most
 from __future__ import annotations
 
 import csv
+import functools
 import math
 import random
 from collections.abc import Iterator
@@ -44,6 +45,7 @@ from tqdm import tqdm
 from backend.demo.catalog import CITY_NAMES, LEGAL_ENTITIES, LegalEntity
 from backend.demo.county_places import CountyPlaces, county_places
 from geo.coords import convert
+from registry import regions
 from registry.codes import USCC_ALPHABET, make_uscc
 from registry.record_checks import DATA_COLUMNS
 from registry.regions import Place, full_name, jiangsu_places
@@ -203,6 +205,33 @@ def _inner_box(county: Place) -> tuple[float, float, float, float]:
     )
 
 
+@functools.cache
+def _area_road_pairs(county_code: str) -> tuple[tuple[str, str], ...]:
+    """The county's (area, road) pairs for branch names beyond its single names, area
+    changing fastest, without those whose join reads as another county of the prefecture
+    or one of its places (龙江 + 宁海路 reads 江宁: a 鼓楼区 branch named after 江宁区)."""
+    table = county_places()
+    others: set[str] = set()
+    for code, entry in table.items():
+        region = regions.get(code)
+        if code[:4] != county_code[:4] or code == county_code or region is None:
+            continue
+        others |= {region.name, region.name[:-1] if len(region.name) > 2 else region.name}
+        others |= set(entry.areas) | set(entry.roads)
+    others.discard(CITY_NAMES[county_code[:4]])  # 淮安区 of 淮安市: 淮安 is the city
+    places = table[county_code]
+    areas = tuple(a for a in places.areas if a not in places.roads) or places.areas
+    pairs = tuple(
+        (area, road)
+        for road in places.roads
+        for area in areas
+        if not any(w in area + road and w not in area and w not in road for w in others)
+    )
+    if not pairs:
+        raise ValueError(f"{county_code}: no area and road of the county combine into a name")
+    return pairs
+
+
 def _allocate(total: int, weights: list[float], cap: int) -> list[int]:
     """Split `total` by `weights` (largest remainder), no share above `cap`."""
     counts = [0] * len(weights)
@@ -304,9 +333,8 @@ class _Generator:
             name = single[n]
             return name, (name if name in places.roads else None)
         n -= len(single)
-        areas = tuple(a for a in places.areas if a not in places.roads) or places.areas
-        area, rest = areas[n % len(areas)], n // len(areas)
-        road, lap = places.roads[rest % len(places.roads)], rest // len(places.roads)
+        pairs = _area_road_pairs(county.code)
+        (area, road), lap = pairs[n % len(pairs)], n // len(pairs)
         suffix = "" if lap == 0 else f"第{lap + 1}"
         return f"{area}{road}{suffix}", road
 
