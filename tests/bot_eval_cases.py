@@ -11,9 +11,10 @@ every conversation through the engine and reports top-1 and top-3 accuracy.
 The messages are short, without punctuation, with the abbreviations, pinyin, English and
 input-method typos people send (同音字 from pinyin input: 建航, 公行, 新街扣; 形近字: 建没;
 dropped characters: 工商银, 农业行). The outlets' names and places are real names from the
-generated data; the demo data scatters an outlet anywhere in its county, so a branch named
-新街口 need not stand at Xinjiekou, and a place or landmark is matched as a person reading
-the list would: in the county, or in the outlet's name or address.
+generated data; the demo data puts an outlet in the county its name and address give, but
+anywhere in that county, so a branch named 新街口 stands in 秦淮区 yet not necessarily at
+Xinjiekou, and a place or landmark is matched as a person reading the list would: in the
+county, or in the outlet's name or address.
 
 Positions are WGS-84 (what `BotInput.location` carries), at the real places named.
 """
