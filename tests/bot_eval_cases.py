@@ -11,9 +11,10 @@ every conversation through the engine and reports top-1 and top-3 accuracy.
 The messages are short, without punctuation, with the abbreviations, pinyin, English and
 input-method typos people send (同音字 from pinyin input: 建航, 公行, 新街扣; 形近字: 建没;
 dropped characters: 工商银, 农业行). The outlets' names and places are real names from the
-generated data; the demo data scatters an outlet anywhere in its county, so a branch named
-新街口 need not stand at Xinjiekou, and a place or landmark is matched as a person reading
-the list would: in the county, or in the outlet's name or address.
+generated data; the demo data puts an outlet in the county its name and address give, but
+anywhere in that county, so a branch named 新街口 stands in 秦淮区 yet not necessarily at
+Xinjiekou, and a place or landmark is matched as a person reading the list would: in the
+county, or in the outlet's name or address.
 
 Positions are WGS-84 (what `BotInput.location` carries), at the real places named.
 """
@@ -442,6 +443,9 @@ CASES: tuple[Case, ...] = (
     case("typo", "中国民声", expect=Nothing(suggest=(w("cmbc"),))),
     case("typo", "中国邮正", expect=Nothing(suggest=(w("psbc"),))),
     case("typo", "中国建没新街扣", expect=Nothing(suggest=(w("ccb", text="新街口"),))),
+    # 之行 for 支行: the bot keeps 新街口之行 whole as a landmark, finds nothing and lists ICBC
+    # outlets without it (a known gap; it passed on the older data only because the first
+    # ICBC outlet listed there happened to be 新街口支行)
     case("typo", "工行新街口之行", expect=any_of(w("icbc", ends="新街口支行"))),
     case("typo", "夫子妙建行", expect=any_of(w("ccb", text="夫子庙"))),
     case("typo", "江宁邮楚", expect=any_of(*in_place("psbc", regions="320115", names="江宁"))),
@@ -461,13 +465,13 @@ CASES: tuple[Case, ...] = (
     case("branch", "江苏银行南京百家湖支行", expect=any_of(w("jsb", ends="南京百家湖支行"))),
     case("branch", "紫金农商行仙林支行", expect=any_of(w("zjrcb", ends="仙林支行"))),
     case("branch", "苏州银行观前街支行", expect=any_of(w("szb", ends="观前街支行"))),
-    case("branch", "招商银行苏州石路支行", expect=any_of(w("cmb", ends="苏州石路支行"))),
+    case("branch", "交通银行苏州石路支行", expect=any_of(w("bocom", ends="苏州石路支行"))),
     case("branch", "民生银行新街口支行", expect=any_of(w("cmbc", ends="新街口支行"))),
     case("branch", "平安银行观前街支行", expect=any_of(w("pab", ends="观前街支行"))),
     case("branch", "工行观前街", expect=any_of(w("icbc", text="观前街"))),
-    case("branch", "石路招行", expect=any_of(w("cmb", text="石路"))),
+    case("branch", "石路中行", expect=any_of(w("boc", text="石路"))),
     case("branch", "彭城广场建行", expect=any_of(w("ccb", text="彭城广场"))),
-    case("branch", "徐州淮海路工行", expect=any_of(w("icbc", region="3203", text="淮海路"))),
+    case("branch", "徐州淮海西路建行", expect=any_of(w("ccb", region="3203", text="淮海西路"))),
     case("branch", "扬州文昌阁中行", expect=any_of(w("boc", text="文昌阁"))),
     case("branch", "镇江大市口农行", expect=any_of(w("abc", text="大市口"))),
     case("branch", "泰州坡子街交行", expect=any_of(w("bocom", text="坡子街"))),
@@ -595,14 +599,14 @@ CASES: tuple[Case, ...] = (
     case("landmark", "我在新街口 最近的工行", expect=any_of(w("icbc", text="新街口"))),
     case("landmark", "金鸡湖大道 建行", expect=any_of(w("ccb", text="金鸡湖大道"))),
     case("landmark", "汉中路农行", expect=any_of(w("abc", text="汉中路"))),
-    case("landmark", "北京东路 中行", expect=any_of(w("boc", text="北京东路"))),
-    case("landmark", "龙蟠中路邮储", expect=any_of(w("psbc", text="龙蟠中路"))),
-    case("landmark", "应天大街农行", expect=any_of(w("abc", text="应天大街"))),
+    case("landmark", "北京东路 工行", expect=any_of(w("icbc", text="北京东路"))),
+    case("landmark", "龙蟠中路中行", expect=any_of(w("boc", text="龙蟠中路"))),
+    case("landmark", "应天大街中行", expect=any_of(w("boc", text="应天大街"))),
     case(
         "landmark", "干将路工行", expect=any_of(w("icbc", text=("干将路", "干将东路", "干将西路")))
     ),
     case("landmark", "苏州人民路 中国银行", expect=any_of(w("boc", region="3205", text="人民路"))),
-    case("landmark", "淮海路农行", expect=any_of(w("abc", text="淮海路"))),
+    case("landmark", "淮海路招行", expect=any_of(w("cmb", text="淮海路"))),
     case("landmark", "上海路工行", expect=any_of(w("icbc", text="上海路"))),
     case("landmark", "北京西路农行", expect=any_of(w("abc", text="北京西路"))),
     case("landmark", "中华路建行", expect=any_of(w("ccb", text="中华路"))),
@@ -610,7 +614,7 @@ CASES: tuple[Case, ...] = (
     case("landmark", "南禅寺工行", expect=any_of(w("icbc", text="南禅寺"))),
     case("landmark", "奥体 建行", expect=any_of(w("ccb", text="奥体"))),
     case("landmark", "迈皋桥邮储", expect=any_of(w("psbc", text="迈皋桥"))),
-    case("landmark", "草场门大街江苏银行", expect=any_of(w("jsb", text="草场门大街"))),
+    case("landmark", "草场门大街邮储", expect=any_of(w("psbc", text="草场门大街"))),
     case("landmark", "汉口路交通银行", expect=any_of(w("bocom", text="汉口路"))),
     case("landmark", "仙林有中行吗", expect=any_of(w("boc", text="仙林"))),
     case("landmark", "观前街 atm", expect=any_of(w(text="观前街", types="self_service_24h"))),
@@ -748,7 +752,7 @@ CASES: tuple[Case, ...] = (
         WUXI,
         "现在营业的建行",
         expect=near(w("ccb", open_now=True)),
-        now=SATURDAY_1530,
+        now=SUNDAY_1630,
     ),
     case(
         "open_now",
@@ -765,7 +769,7 @@ CASES: tuple[Case, ...] = (
     ),
     case(
         "open_now",
-        YANGZHOU,
+        YANCHENG,
         "还开着的邮储",
         expect=near(w("psbc", open_now=True)),
         now=WEEKDAY_LUNCH,
@@ -789,7 +793,7 @@ CASES: tuple[Case, ...] = (
         GUANQIAN,
         "现在营业的能换外币的银行",
         expect=near(w(types="foreign_exchange", open_now=True)),
-        now=SUNDAY_13,
+        now=SUNDAY_1630,
     ),
     case(
         "open_now",
@@ -799,7 +803,7 @@ CASES: tuple[Case, ...] = (
     ),
     case(
         "open_now",
-        WUXI,
+        YANCHENG,
         "营业中的交行",
         expect=near(w("bocom", open_now=True)),
         now=SUNDAY_13,
@@ -813,7 +817,7 @@ CASES: tuple[Case, ...] = (
     ),
     case(
         "open_now",
-        ZHENJIANG,
+        JIANGYIN,
         "现在开门的农行",
         expect=near(w("abc", open_now=True)),
         now=WEEKDAY_LUNCH,
@@ -909,11 +913,11 @@ CASES: tuple[Case, ...] = (
     ),
     case(
         "no_match",
-        "招行仙林支行",
+        "招行迈皋桥支行",
         expect=Nothing(
-            absent=w("cmb", name="仙林"),
-            suggest=(w("cmb"), w(kinds=BANKS, name="仙林")),
-            mentions=("仙林",),
+            absent=w("cmb", name="迈皋桥"),
+            suggest=(w("cmb"), w(kinds=BANKS, name="迈皋桥")),
+            mentions=("迈皋桥",),
         ),
     ),
     case("no_match", XINJIEKOU, "附近的花旗", expect=Nothing()),
@@ -936,19 +940,19 @@ CASES: tuple[Case, ...] = (
     # ---- a bank in a place where it has no outlet ---------------------------------------------
     # Places the bank has no outlet in by the data's layout (checked against the data) ...
     case("missing_bank", "高淳区招行", expect=elsewhere("cmb", "320118", "高淳", "高淳区")),
-    case("missing_bank", "高淳的江苏银行", expect=elsewhere("jsb", "320118", "高淳", "高淳区")),
+    case("missing_bank", "高淳的中信银行", expect=elsewhere("citic", "320118", "高淳", "高淳区")),
     case(
         "missing_bank",
         XINJIEKOU,
         "高淳区的招商银行",
         expect=elsewhere("cmb", "320118", "高淳", "高淳区"),
     ),
-    case("missing_bank", "溧阳交通银行", expect=elsewhere("bocom", "320481", "溧阳", "溧阳市")),
-    case("missing_bank", "睢宁县交行", expect=elsewhere("bocom", "320324", "睢宁", "睢宁县")),
-    case("missing_bank", "滨海县中国银行", expect=elsewhere("boc", "320922", "滨海", "滨海县")),
-    case("missing_bank", "高邮市的中行", expect=elsewhere("boc", "321084", "高邮", "高邮市")),
-    case("missing_bank", "扬中江苏银行", expect=elsewhere("jsb", "321182", "扬中", "扬中市")),
-    case("missing_bank", "阜宁江苏银行网点", expect=elsewhere("jsb", "320923", "阜宁", "阜宁县")),
+    case("missing_bank", "溧阳兴业银行", expect=elsewhere("cib", "320481", "溧阳", "溧阳市")),
+    case("missing_bank", "睢宁县光大银行", expect=elsewhere("ceb", "320324", "睢宁", "睢宁县")),
+    case("missing_bank", "滨海县民生银行", expect=elsewhere("cmbc", "320922", "滨海", "滨海县")),
+    case("missing_bank", "高邮市的浦发", expect=elsewhere("spdb", "321084", "高邮", "高邮市")),
+    case("missing_bank", "扬中交通银行", expect=elsewhere("bocom", "321182", "扬中", "扬中市")),
+    case("missing_bank", "阜宁招商银行网点", expect=elsewhere("cmb", "320923", "阜宁", "阜宁县")),
     # ... and places outside every prefecture the bank serves, whatever the layout
     case("missing_bank", "恒丰银行 丰县", expect=elsewhere("hfb", "320321", "丰县")),
     case("missing_bank", "华夏银行东海县", expect=elsewhere("hxb", "320722", "东海", "东海县")),

@@ -23,6 +23,8 @@ from backend.demo.catalog import (
     make_fi_code,
     placeholder_check_digit,
 )
+from backend.demo.county_places import county_places
+from registry import regions
 
 FI_CODE_RE = re.compile(r"^[A-Z][0-9]{13}$")
 
@@ -317,8 +319,11 @@ def test_prefectures_and_city_names() -> None:
 def test_places_and_roads(prefecture: str) -> None:
     places = PLACES[prefecture]
     roads = ROADS[prefecture]
-    assert 25 <= len(places) <= 60, len(places)
-    assert 20 <= len(roads) <= 40, len(roads)
+    # every county of the prefecture contributes (about 5-20 areas and 3-20 roads each)
+    counties = [c for c in county_places().values() if c.code[:4] == prefecture]
+    assert len(places) >= 5 * len(counties) and len(roads) >= 3 * len(counties)
+    assert set(places) == {a for c in counties for a in c.areas}
+    assert set(roads) == {r for c in counties for r in c.roads}
     assert len(set(places)) == len(places)
     assert len(set(roads)) == len(roads)
     for name in (*places, *roads):
@@ -326,6 +331,32 @@ def test_places_and_roads(prefecture: str) -> None:
         assert re.fullmatch(r"[\u4e00-\u9fff]+", name), name
     for road in roads:
         assert re.search(r"(路|街|道|巷)[东西南北]?$", road), road  # e.g. 苏州大道东
+
+
+@pytest.mark.parametrize("code", sorted(county_places()))
+def test_every_county_has_its_own_places(code: str) -> None:
+    """Each county names its outlets after its own areas and puts them on its own roads: no
+    name is another county's of the same prefecture (two branches of one bank would share a
+    name), and none holds the name of another county of the prefecture (a branch named
+    after 鼓楼 would stand in 秦淮) unless that is part of a longer real name (云龙湖 is in
+    泉山区)."""
+    mine = county_places()[code]
+    assert 5 <= len(mine.areas) <= 20 and 2 <= len(mine.roads) <= 25, code
+    others = [c for c in county_places().values() if c.code[:4] == code[:4] and c.code != code]
+    for other in others:
+        assert not (set(mine.areas) | set(mine.roads)) & (set(other.areas) | set(other.roads))
+        region = regions.get(other.code)
+        assert region is not None
+        short = region.name[:-1] if len(region.name) > 2 else region.name
+        if short == CITY_NAMES[code[:4]]:
+            short = region.name  # 淮安区 of 淮安市: the city's name alone is no district
+        for name in (*mine.areas, *mine.roads):
+            if short in name:
+                assert name in EXEMPT_OTHER_COUNTY, (code, name, other.county)
+
+
+# Real names of one county that hold another county's name (checked to be where they are).
+EXEMPT_OTHER_COUNTY = frozenset({"云龙湖", "虎丘路", "通灌南路"})
 
 
 def test_places_keys() -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import filecmp
+import functools
+import re
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -11,10 +13,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine, func, select, text
+from sqlalchemy.orm import Session
 
 from backend.cli import main as cli
-from backend.demo.generate import generate
+from backend.demo.catalog import CITY_NAMES, LEGAL_ENTITIES
+from backend.demo.county_places import county_places
+from backend.demo.generate import CHILD_MAX_KM, generate
 from backend.demo.load import load_demo
+from backend.imports import import_profiles, import_registry
 from core.coords import convert, distance_m
 from core.database import make_sessionmaker
 from core.models.registry import ChangeEvent, Institution, OutletProfile
@@ -113,6 +119,145 @@ def test_profiles_are_valid_and_inside_their_county(demo_dir: Path) -> None:
         assert types and all(t in BY_KEY for t in types)
         parse_hours(p["opening_hours"])
         assert p["phone"].startswith("0") and "-" in p["phone"]
+
+
+# --- coherence: name, region code, address and position tell one story ----------------------
+
+_HOUSE_NUMBER = re.compile(r"(\d+)号$")
+
+
+@functools.cache
+def _county_names(prefecture: str) -> dict[str, str]:
+    """The prefecture's counties by name, with the county code: 鼓楼区 and 鼓楼 (淮安区 only
+    in full, as 淮安 alone is the city)."""
+    names: dict[str, str] = {}
+    for region in regions.all_regions():
+        if region.code[:4] != prefecture or region.level != "county" or region.is_placeholder:
+            continue
+        names[region.name] = region.code
+        short = region.name[:-1] if len(region.name) > 2 else region.name
+        if short != CITY_NAMES[prefecture]:
+            names[short] = region.code
+    return names
+
+
+@functools.cache
+def _prefecture_names(prefecture: str) -> dict[str, str]:
+    """Every place name a name or address in this prefecture may hold, with the county it
+    belongs to: the county table's areas and roads, and the counties' own names."""
+    names: dict[str, str] = {}
+    for code, entry in county_places().items():
+        if code[:4] == prefecture:
+            names.update(dict.fromkeys((*entry.areas, *entry.roads), code))
+    names.update(_county_names(prefecture))
+    return names
+
+
+def _places_in(text_: str, names: dict[str, str]) -> list[tuple[int, str]]:
+    """(end position, name) of each known name in the text, leaving out one that lies inside
+    a longer one found (云龙 inside 云龙湖, 干将路 inside 干将路 is itself)."""
+    spans = []
+    for name in names:
+        start = text_.find(name)
+        while start != -1:
+            spans.append((start, start + len(name), name))
+            start = text_.find(name, start + 1)
+    return sorted(
+        (end, name)
+        for start, end, name in spans
+        if not any(s <= start and end <= e and (s, e) != (start, end) for s, e, _ in spans)
+    )
+
+
+def _local_part(name: str, legal: str, city: str) -> str:
+    """The part of an outlet's name after its legal entity and city: the place it is named
+    after (南京银行股份有限公司 | 无锡 | 人民中路支行)."""
+    assert name.startswith(legal), name
+    rest = name[len(legal) :]
+    for prefix in (city + "市", city):
+        if rest.startswith(prefix):
+            return rest[len(prefix) :]
+    return rest
+
+
+def test_names_regions_addresses_and_positions_agree(demo_dir: Path) -> None:
+    """An outlet named after a district, town or road stands in that county and on that road;
+    its address is on a road of its region; its position is inside its region; an outlet
+    under a sub-branch stands near it."""
+    rows = read(demo_dir / "institutions.csv")
+    by_code = {r["fi_code"]: r for r in rows}
+    legal = {e.fi_code: e.name for e in LEGAL_ENTITIES}
+    positions = {}
+    for p in read(demo_dir / "profiles.csv"):
+        positions[p["fi_code"]] = convert(
+            float(p["latitude"]), float(p["longitude"]), p["coord_system"], "wgs84"
+        )
+    named_after_district = 0
+    for r in rows:
+        if r["level"] == "head_office":
+            continue
+        region, prefecture = r["region_code"], r["region_code"][:4]
+        county = county_places()[region]
+        names = _prefecture_names(prefecture)
+        # the address: the region's full name, one of its roads, a house number
+        full = regions.full_name(region)
+        assert r["address"].startswith(full), (r["name"], r["address"])
+        street = _HOUSE_NUMBER.sub("", r["address"][len(full) :])
+        assert street in county.roads, (r["name"], r["address"])
+        # the name: every place it holds is of this county, and the last road it holds
+        # (the outlet's own: 鼓楼支行 | 热河路一分理处) is the road of its address
+        local = _local_part(r["name"], legal[r["legal_entity_code"]], CITY_NAMES[prefecture])
+        found = _places_in(local, names)
+        elsewhere = [name for _, name in found if names[name] != region]
+        assert not elsewhere, (r["name"], region, elsewhere)
+        roads = [name for _, name in found if name in county.roads]
+        if roads:
+            assert roads[-1] == street, (r["name"], r["address"])
+        if any(name in _county_names(prefecture) for _, name in found):
+            named_after_district += 1
+        # the position: inside the region, and an outlet within reach of its sub-branch
+        if r["fi_code"] in positions:
+            lat, lng = positions[r["fi_code"]]
+            place = regions.place(region)
+            assert place is not None and place.contains(lat, lng), r["name"]
+            parent = by_code[r["parent_code"]]
+            if r["level"] == "outlet" and parent["level"] == "sub_branch":
+                assert parent["region_code"] == region, r["name"]
+                assert r["name"].startswith(parent["name"]), r["name"]
+                d = distance_m(lat, lng, *positions[parent["fi_code"]])
+                # (1 %: the generator spreads on a flat 111 km per degree)
+                assert d <= CHILD_MAX_KM * 1000 * 1.01, (r["name"], d)
+    assert named_after_district > 100  # the sample does hold such names to check
+
+
+def test_registry_accepts_every_generated_row_without_a_warning(
+    demo_dir: Path, db_session: Session
+) -> None:
+    """The registry's own rules (codes, hierarchy, positions inside the region's bounds...)
+    find nothing at all to say about the generated files."""
+    registry = import_registry(db_session, demo_dir / "institutions.csv")
+    assert registry.outcome == "accepted"
+    assert [(i.rule_id, i.row, i.value) for i in registry.issues] == []
+    profiles = import_profiles(db_session, demo_dir / "profiles.csv")
+    assert profiles.outcome == "accepted"
+    assert [(i.rule_id, i.row, i.value) for i in profiles.issues] == []
+
+
+def test_outlets_are_split_over_counties_in_proportion(tmp_path: Path) -> None:
+    """A large bank has outlets in every county of its scope, more in the larger ones."""
+    generate(tmp_path, outlets=5000, seed=1)
+    rows = read(tmp_path / "institutions.csv")
+    icbc = next(e for e in LEGAL_ENTITIES if e.key == "icbc")
+    per_county = Counter(
+        r["region_code"]
+        for r in rows
+        if r["legal_entity_code"] == icbc.fi_code and r["level"] in ("sub_branch", "outlet")
+    )
+    weights = {p.code: p.weight for p in regions.jiangsu_places() if not p.code.endswith("00")}
+    assert set(per_county) == set(weights)
+    total, wsum = sum(per_county.values()), sum(weights.values())
+    for code, n in per_county.items():
+        assert abs(n - total * weights[code] / wsum) < 1, (code, n)
 
 
 def test_load_puts_everything_in_postgis(demo_dir: Path, engine: Engine) -> None:

@@ -14,6 +14,15 @@ outlets spread around each county's built-up centre, names and addresses in
 the formal style (中国工商银行股份有限公司南京新街口支行), valid USCC check
 characters, and a mix of coordinate systems as staff really capture them.
 
+What makes it coherent (a reader, the bot's place matching and every evaluation
+built on the data believe what they read): an outlet's name, region code,
+address and position agree. Each legal entity's outlets are split over the
+counties of its scope in proportion to their weight; an outlet is named after an
+area, town or road of its own county (backend.demo.county_places), its address
+is on one of that county's roads (on the very road its name gives, when it is
+named after one), its position lies inside the county, and an outlet under a
+sub-branch (分理处, 营销服务部) stands within a few kilometres of it.
+
 What is invented (and said so): fi_codes other than the real head offices
 have an unknown check digit, so a placeholder digit is used; licence and
 USCC bodies are random. At 1,000,000 outlets an entity can have at most
@@ -23,6 +32,7 @@ USCC bodies are random. At 1,000,000 outlets an entity can have at most
 from __future__ import annotations
 
 import csv
+import functools
 import math
 import random
 from collections.abc import Iterator
@@ -32,8 +42,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from backend.demo.catalog import CITY_NAMES, LEGAL_ENTITIES, PLACES, ROADS, LegalEntity
+from backend.demo.catalog import CITY_NAMES, LEGAL_ENTITIES, LegalEntity
+from backend.demo.county_places import CountyPlaces, county_places
 from core.coords import convert
+from registry import regions
 from registry.codes import USCC_ALPHABET, make_uscc
 from registry.record_checks import DATA_COLUMNS
 from registry.regions import Place, full_name, jiangsu_places
@@ -133,6 +145,15 @@ SECURITIES_HOURS = (("Mo-Fr 09:00-15:30", 0.7), ("Mo-Fr 08:45-16:00", 0.3))
 
 CHINESE_ORDINALS = "一二三四五六七八九十"
 
+# Positions: the county boxes of registry/data/jiangsu_places.csv are about 5 km too large
+# on every side, so positions are kept this far inside them (or half-way to the centre for a
+# small county), where the county really is; and an outlet under a sub-branch stands at most
+# this far from it (a normal spread of about a kilometre, cut off).
+BOX_MARGIN_KM = 4.5
+CHILD_SPREAD_KM = 0.8
+CHILD_MAX_KM = 3.0
+KM_PER_DEGREE = 111.0
+
 
 @dataclass
 class GenerationResult:
@@ -169,6 +190,46 @@ def placeholder_check_digit(first13: str) -> str:
 
 def _weighted(rng: random.Random, options: tuple[tuple[str, float], ...]) -> str:
     return rng.choices([o for o, _ in options], weights=[w for _, w in options])[0]
+
+
+def _inner_box(county: Place) -> tuple[float, float, float, float]:
+    """(min_lat, min_lng, max_lat, max_lng) of where the county surely is: its generous box,
+    BOX_MARGIN_KM in from every side, but never past half-way to the centre."""
+    lat_margin = BOX_MARGIN_KM / KM_PER_DEGREE
+    lng_margin = lat_margin / math.cos(math.radians(county.lat))
+    return (
+        county.min_lat + min(lat_margin, (county.lat - county.min_lat) / 2),
+        county.min_lng + min(lng_margin, (county.lng - county.min_lng) / 2),
+        county.max_lat - min(lat_margin, (county.max_lat - county.lat) / 2),
+        county.max_lng - min(lng_margin, (county.max_lng - county.lng) / 2),
+    )
+
+
+@functools.cache
+def _area_road_pairs(county_code: str) -> tuple[tuple[str, str], ...]:
+    """The county's (area, road) pairs for branch names beyond its single names, area
+    changing fastest, without those whose join reads as another county of the prefecture
+    or one of its places (龙江 + 宁海路 reads 江宁: a 鼓楼区 branch named after 江宁区)."""
+    table = county_places()
+    others: set[str] = set()
+    for code, entry in table.items():
+        region = regions.get(code)
+        if code[:4] != county_code[:4] or code == county_code or region is None:
+            continue
+        others |= {region.name, region.name[:-1] if len(region.name) > 2 else region.name}
+        others |= set(entry.areas) | set(entry.roads)
+    others.discard(CITY_NAMES[county_code[:4]])  # 淮安区 of 淮安市: 淮安 is the city
+    places = table[county_code]
+    areas = tuple(a for a in places.areas if a not in places.roads) or places.areas
+    pairs = tuple(
+        (area, road)
+        for road in places.roads
+        for area in areas
+        if not any(w in area + road and w not in area and w not in road for w in others)
+    )
+    if not pairs:
+        raise ValueError(f"{county_code}: no area and road of the county combine into a name")
+    return pairs
 
 
 def _allocate(total: int, weights: list[float], cap: int) -> list[int]:
@@ -210,6 +271,8 @@ class _Generator:
             if not p.code.endswith("00"):
                 self.counties.setdefault(p.code[:4], []).append(p)
         self.seat = {pref: max(cs, key=lambda c: c.weight) for pref, cs in self.counties.items()}
+        self.county_places = county_places()
+        self.inner_box = {c.code: _inner_box(c) for cs in self.counties.values() for c in cs}
         self.name_counter: dict[tuple[str, str], int] = {}
         self.profiles: list[dict[str, str]] = []
 
@@ -246,29 +309,34 @@ class _Generator:
     def postcode(self, pref4: str) -> str:
         return f"{POSTCODE_PREFIX[pref4]}{self.rng.randint(0, 999):03d}"
 
-    def address(self, county: Place) -> tuple[str, str]:
-        pref4 = county.code[:4]
-        road = self.rng.choice(ROADS[pref4])
-        city = CITY_NAMES[pref4]
+    def address(self, county: Place, road: str | None = None) -> tuple[str, str]:
+        """A street address in the county: on `road` when given, else on one of its roads."""
+        if road is None:
+            road = self.rng.choice(self.county_places[county.code].roads)
+        city = CITY_NAMES[county.code[:4]]
         return f"江苏省{city}市{county.name}{road}{self.rng.randint(1, 399)}号", road
 
-    def unique_place(self, entity: LegalEntity, pref4: str, road: str) -> str:
-        """A branch-name place, unique per entity and city by construction."""
-        key = (entity.key, pref4)
+    def unique_place(self, entity: LegalEntity, county: Place) -> tuple[str, str | None]:
+        """A branch-name place of the county, unique per entity and city by construction
+        (no name is listed under two counties of a prefecture), and the road the branch
+        stands on when the name gives one (None: an area, any road of the county will do).
+
+        The county's areas and roads come first, then area + road (百家湖双龙大道), then
+        those again with a lap number.
+        """
+        places: CountyPlaces = self.county_places[county.code]
+        key = (entity.key, county.code)
         n = self.name_counter.get(key, 0)
         self.name_counter[key] = n + 1
-        places = PLACES[pref4]
-        roads = ROADS[pref4]
-        if n < len(places):
-            return places[n]
-        n -= len(places)
-        if n < len(roads):
-            return roads[n]
-        n -= len(roads)
-        place, rest = places[n % len(places)], n // len(places)
-        road2, lap = roads[rest % len(roads)], rest // len(roads)
+        single = places.branch_places
+        if n < len(single):
+            name = single[n]
+            return name, (name if name in places.roads else None)
+        n -= len(single)
+        pairs = _area_road_pairs(county.code)
+        (area, road), lap = pairs[n % len(pairs)], n // len(pairs)
         suffix = "" if lap == 0 else f"第{lap + 1}"
-        return f"{place}{road2}{suffix}"
+        return f"{area}{road}{suffix}", road
 
     def established(self, start_year: int) -> date:
         start = date(start_year, 1, 1).toordinal()
@@ -279,19 +347,36 @@ class _Generator:
     def row(self, **values: str) -> dict[str, str]:
         return {c: values.get(c, "") for c in INSTITUTION_COLUMNS}
 
-    def profile(
-        self, code: str, county: Place, entity: LegalEntity, small: bool, phone: str
-    ) -> None:
+    def position(self, county: Place, near: tuple[float, float] | None) -> tuple[float, float]:
+        """A WGS-84 position inside the county: around its built-up centre (a normal spread
+        with the county's radius), or within CHILD_MAX_KM of `near` (the parent sub-branch),
+        always inside the county's inner box (clamping only brings a point nearer to a
+        parent that is inside it)."""
         rng = self.rng
-        # Outlets cluster around the built-up centre: a normal spread with the
-        # county's radius, kept inside the county's box.
-        lat = county.lat + rng.gauss(0, county.radius_km / 111.0 / 1.5)
-        lng = county.lng + rng.gauss(
-            0, county.radius_km / (111.0 * math.cos(math.radians(county.lat))) / 1.5
-        )
-        margin = 0.002  # about 200 m, so rounding in other systems never crosses the edge
-        lat = min(max(lat, county.min_lat + margin), county.max_lat - margin)
-        lng = min(max(lng, county.min_lng + margin), county.max_lng - margin)
+        km_lng = KM_PER_DEGREE * math.cos(math.radians(county.lat))
+        if near is None:
+            lat = county.lat + rng.gauss(0, county.radius_km / KM_PER_DEGREE / 1.5)
+            lng = county.lng + rng.gauss(0, county.radius_km / km_lng / 1.5)
+        else:
+            distance = min(abs(rng.gauss(0, CHILD_SPREAD_KM)), CHILD_MAX_KM)
+            bearing = rng.uniform(0, 2 * math.pi)
+            lat = near[0] + distance * math.cos(bearing) / KM_PER_DEGREE
+            lng = near[1] + distance * math.sin(bearing) / km_lng
+        min_lat, min_lng, max_lat, max_lng = self.inner_box[county.code]
+        return min(max(lat, min_lat), max_lat), min(max(lng, min_lng), max_lng)
+
+    def profile(
+        self,
+        code: str,
+        county: Place,
+        entity: LegalEntity,
+        small: bool,
+        phone: str,
+        near: tuple[float, float] | None = None,
+    ) -> tuple[float, float]:
+        """Append the outlet's public profile; return its WGS-84 position."""
+        rng = self.rng
+        lat, lng = self.position(county, near)
         system = _weighted(rng, COORD_MIX)
         out_lat, out_lng = convert(lat, lng, "wgs84", system)  # type: ignore[arg-type]
         types: tuple[tuple[str, float, float], ...]
@@ -317,6 +402,7 @@ class _Generator:
                 "phone": phone,
             }
         )
+        return lat, lng
 
     def entity_rows(self, state: _EntityState, outlet_count: int) -> Iterator[dict[str, str]]:
         entity = state.entity
@@ -364,14 +450,10 @@ class _Generator:
             )
             city_parent = province_code
 
-        # Outlets per prefecture and county, by weight, inside the entity's scope.
+        # Outlets per county of the entity's scope, in proportion to the counties' weights
+        # (largest remainder: a bank with few outlets has them in the largest counties).
         counties = [c for pref in scope for c in self.counties[pref]]
-        picks = rng.choices(
-            range(len(counties)), weights=[c.weight for c in counties], k=outlet_count
-        )
-        per_county = [0] * len(counties)
-        for i in picks:
-            per_county[i] += 1
+        per_county = _allocate(outlet_count, [c.weight for c in counties], cap=outlet_count)
 
         city_branch: dict[str, str] = {}
         for pref in scope:
@@ -417,14 +499,17 @@ class _Generator:
                 n_sub = 1  # one 支公司 per county, named after it; the rest are 营销服务部
             else:
                 n_sub = max(1, round(count * 0.65))
-            subs: list[tuple[str, str]] = []
+            subs: list[tuple[str, str, tuple[float, float] | None]] = []
             for k in range(count):
                 is_sub = k < n_sub
-                address, road = self.address(county)
                 phone = self.phone(pref)
                 code = self.fi_code(state)
+                near: tuple[float, float] | None = None
                 if is_sub:
-                    place = self.unique_place(entity, pref, road)
+                    place, on_road = "", None  # insurers name a 支公司 after the county
+                    if "{place}" in entity.branch_pattern:
+                        place, on_road = self.unique_place(entity, county)
+                    address, road = self.address(county, on_road)
                     if "{city}" not in entity.branch_pattern and pref != home_pref:
                         place = city + place  # 南京银行股份有限公司无锡人民中路支行
                     name = entity.branch_pattern.format(
@@ -439,9 +524,10 @@ class _Generator:
                         ("outlet" if entity.category == "securities" else "sub_branch"),
                     )
                     licence = self.licence(state, "S", "3", pref)
-                    subs.append((code, name))
                 else:
-                    parent, parent_name = subs[k % len(subs)]
+                    # named after its parent sub-branch and its own road, standing near it
+                    address, road = self.address(county)
+                    parent, parent_name, near = subs[k % len(subs)]
                     ordinal = k // len(subs)
                     prefix = (
                         ""
@@ -463,8 +549,13 @@ class _Generator:
                     revoked_on = date.fromordinal(
                         rng.randint(established.toordinal() + 1, TODAY.toordinal())
                     ).isoformat()
+                position = None
                 if not revoked:  # closed places have no public profile
-                    self.profile(code, county, entity, small=not is_sub, phone=phone)
+                    position = self.profile(
+                        code, county, entity, small=not is_sub, phone=phone, near=near
+                    )
+                if is_sub:
+                    subs.append((code, name, position))
                 yield self.row(
                     fi_code=code,
                     name=name,
