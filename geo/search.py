@@ -125,6 +125,12 @@ class Filters:
     words: tuple[str, ...] = ()
 
 
+# Orders other than nearest first or relevance: by name (then fi_code), or the latest
+# changed first (the institution's or its profile's change, whichever is later). Both sort
+# the matches, so they need a bounded search: a radius, a box, a text or a region.
+ORDERS = ("name", "recent")
+
+
 @dataclass(frozen=True)
 class SearchQuery:
     near: Point | None = None
@@ -134,8 +140,19 @@ class SearchQuery:
     limit: int = 20
     offset: int = 0
     max_limit: int = MAX_LIMIT + 1  # one more than a page: the caller learns if there is more
+    # None: nearest first with a point, else by relevance; or one of ORDERS
+    order: str | None = None
 
     def __post_init__(self) -> None:
+        if self.order is not None and self.order not in ORDERS:
+            raise SearchError("sort", f"order must be one of {', '.join(ORDERS)}")
+        if (
+            self.order is not None
+            and self.near is None
+            and self.bbox is None
+            and not (self.filters.text or self.filters.region_prefix)
+        ):
+            raise SearchError("sort", "an order other than nearest needs a bounded search")
         if not 1 <= self.limit <= self.max_limit:
             raise SearchError("limit", f"limit must be between 1 and {self.max_limit - 1}")
         if self.offset < 0:
@@ -269,6 +286,7 @@ class _Shape:
     knn: bool  # nearest first through the spatial index; else the matches sorted by distance
     text: bool
     words: tuple[_Word, ...]
+    order: str | None = None  # SearchQuery.order
 
     @classmethod
     def of(cls, query: SearchQuery) -> _Shape:
@@ -286,9 +304,12 @@ class _Shape:
             region_box=area is not None,
             # From outside the region's box, the index would walk every nearer outlet
             # before reaching the region; sorting the region's matches is cheaper.
-            knn=query.near is not None and (area is None or _inside(query.near, area)),
+            knn=query.near is not None
+            and query.order is None
+            and (area is None or _inside(query.near, area)),
             text=bool(f.text),
             words=tuple(_Word.of(w) for w in f.words),
+            order=query.order,
         )
 
 
@@ -540,6 +561,8 @@ def _words_ranked(shape: _Shape, named: bool) -> Select[Any]:
 
 @lru_cache(maxsize=512)
 def _unpaged(shape: _Shape, for_count: bool) -> Select[Any]:
+    if shape.order is not None:
+        return _sorted(shape)
     if shape.words and not shape.near:
         return _words_ranked(shape, named=False)
     stmt = visible_outlets().where(*_conditions(shape))
@@ -570,6 +593,27 @@ def _unpaged(shape: _Shape, for_count: bool) -> Select[Any]:
             stmt = stmt.order_by(Institution.legal_entity_code)
         stmt = stmt.order_by(Institution.fi_code, Institution.id)
     return stmt
+
+
+def _sorted(shape: _Shape) -> Select[Any]:
+    """The matches in `shape.order` (ORDERS), all of them within the radius when there is
+    one (the nearest-first pages cut at the radius after reading; a sorted page cannot)."""
+    stmt = visible_outlets().where(*_conditions(shape))
+    if shape.near:
+        here = geography_point(_param("lng"), _param("lat"))
+        stmt = stmt.add_columns(
+            func.ST_Distance(OutletProfile.position, here, False).label("distance_m")
+        )
+        if shape.radius:
+            # on the sphere, as the distances reported
+            within = func.ST_DWithin(OutletProfile.position, here, _param("radius_m"), False)
+            stmt = stmt.where(within)
+    else:
+        stmt = stmt.add_columns(literal(None).label("distance_m"))
+    if shape.order == "name":
+        return stmt.order_by(Institution.name, Institution.fi_code)
+    changed = func.greatest(Institution.updated_at, OutletProfile.updated_at)
+    return stmt.order_by(changed.desc(), Institution.fi_code)
 
 
 @lru_cache(maxsize=512)
@@ -805,7 +849,7 @@ def search(
     given = parameters(query)
     values = {**stmt.constants, **given}
     moment = query.filters.open_at
-    if moment is None:
+    if moment is None and shape.order is None:
         if shape.words and not shape.near:
             # The outlets named after the word come first. When they fill the page they
             # are the page, found through the index of name stems; otherwise rank every
@@ -827,8 +871,11 @@ def search(
             near = _hits(db, _rows(db, first_try.sql, {**first_try.constants, **given, **scan}))
             if len(near) == wanted:
                 return _within(near, query.radius_m)[0][query.offset :]
+    # Sorted otherwise than nearest first, every row is within the radius (`_sorted`).
+    radius = query.radius_m if shape.order is None else None
+    if moment is None:
         page = _rows(db, stmt.sql, {**values, "limit": query.limit, "offset": query.offset})
-        return _within(_hits(db, page), query.radius_m)[0]
+        return _within(_hits(db, page), radius)[0]
     if is_open is None:
         from profiles.opening import is_open_at
 
@@ -843,7 +890,7 @@ def search(
     while len(found) < wanted and read < OPEN_SCAN_CAP:
         rows = _rows(db, stmt.sql, {**values, "limit": batch, "offset": read})
         read += batch
-        hits, beyond = _within(_hits(db, rows), query.radius_m)
+        hits, beyond = _within(_hits(db, rows), radius)
         found += [h for h in hits if is_open(h.opening_hours_json, moment)]
         if beyond or len(rows) < batch:  # the edge of the radius, or the end
             break

@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from flask import request
 from flask.views import MethodView
 from flask.wrappers import Response
 from flask_smorest import abort
@@ -20,7 +21,9 @@ from geo import outlets as outlet_records
 from geo.clusters import viewport as viewport_service
 from geo.search import BBox, Filters, OutletHit, Point, SearchError, SearchQuery, search
 from miniprogram_api.schemas import (
+    GEOJSON,
     CoordArgs,
+    FeatureCollectionSchema,
     InstitutionArgs,
     LegalEntitySchema,
     NearbyArgs,
@@ -126,21 +129,95 @@ def summaries(hits: list[OutletHit], coord: CoordSystem, moment: datetime) -> li
 
 _PAGE_SCHEMA = OutletPageSchema()
 _VIEWPORT_SCHEMA = ViewportSchema()
+_FEATURES_SCHEMA = FeatureCollectionSchema()
+_ORDERS = {"distance": None, "name": "name", "-updated_at": "recent"}  # sort= → geo.search
+
+
+def wants_geojson(args: dict[str, Any]) -> bool:
+    """`format=geojson`, or, without `format`, an Accept header preferring GeoJSON."""
+    if "format" in args:
+        return bool(args["format"] == "geojson")
+    best = request.accept_mimetypes.best_match(["application/json", GEOJSON])
+    return best == GEOJSON
+
+
+def output_coord(args: dict[str, Any]) -> CoordSystem:
+    """The caller's `coord`; for GeoJSON, WGS-84 unless `coord` was given (RFC 7946, 4)."""
+    if "coord" not in request.args and wants_geojson(args):
+        return "wgs84"
+    coord: CoordSystem = args["coord"]
+    return coord
+
+
+def _chosen(items: list[dict[str, Any]], args: dict[str, Any]) -> list[dict[str, Any]]:
+    """The items with the `fields` asked for (fi_code always, and the position that is a
+    GeoJSON feature's geometry); all of them by default."""
+    only = args["chosen_fields"]
+    if not only:
+        return items
+    keep = {"fi_code", *only, *(("position",) if wants_geojson(args) else ())}
+    return [{k: v for k, v in item.items() if k in keep} for item in items]
+
+
+def _feature(item: dict[str, Any]) -> dict[str, Any]:
+    position = item.get("position")
+    properties = {k: v for k, v in item.items() if k != "position"}
+    return {
+        "type": "Feature",
+        "id": item["fi_code"],
+        "geometry": None
+        if position is None
+        else {"type": "Point", "coordinates": [position["lng"], position["lat"]]},
+        "properties": properties,
+    }
+
+
+def _answer(payload: dict[str, Any], args: dict[str, Any], schema: Any) -> Response:
+    """The page as JSON in its documented shape, or as a GeoJSON FeatureCollection: the
+    outlets as Point features (the clusters too, marked), the rest as foreign members."""
+    if not wants_geojson(args):
+        return prebuilt(schema, payload)
+    features = [_feature(item) for item in payload["items"]]
+    features += [
+        {
+            "type": "Feature",
+            "geometry": {
+                "type": "Point",
+                "coordinates": [c["position"]["lng"], c["position"]["lat"]],
+            },
+            "properties": {"cluster": True, "count": c["count"]},
+        }
+        for c in payload.get("clusters", ())
+    ]
+    others = {k: v for k, v in payload.items() if k not in ("items", "clusters")}
+    return prebuilt(
+        _FEATURES_SCHEMA, {"type": "FeatureCollection", "features": features, **others}, GEOJSON
+    )
 
 
 def _page(hits: list[OutletHit], args: dict[str, Any], offset: int, moment: datetime) -> Response:
     limit = args["limit"]
     more = len(hits) > limit
-    return prebuilt(
-        _PAGE_SCHEMA,
+    coord = output_coord(args)
+    return _answer(
         {
-            "coord": args["coord"],
-            "items": summaries(hits[:limit], args["coord"], moment),
+            "coord": coord,
+            "items": _chosen(summaries(hits[:limit], coord, moment), args),
             "next_cursor": encode_cursor(offset + limit) if more else None,
         },
+        args,
+        _PAGE_SCHEMA,
     )
 
 
+_GEOJSON_DOC = {
+    "responses": {
+        200: {
+            "content": {GEOJSON: {"schema": FeatureCollectionSchema}},
+            "description": f"JSON, or GeoJSON for format=geojson or Accept: {GEOJSON}",
+        }
+    }
+}
 _ERRORS = {422: "参数无效：errors 中逐项说明 / invalid parameters, named in `errors`"}
 
 
@@ -149,6 +226,7 @@ class Nearby(MethodView):
     @blp.arguments(NearbyArgs(), location="query")
     @blp.response(200, OutletPageSchema)
     @blp.alt_response(422, description=_ERRORS[422])
+    @blp.doc(**_GEOJSON_DOC)
     def get(self, args: dict[str, Any]) -> Response:
         """附近的网点 — outlets nearest to a point, with filters.
 
@@ -157,13 +235,14 @@ class Nearby(MethodView):
         """
         moment = _now()
         offset = args.get("cursor", 0)
-        here = _point(args["lat"], args["lng"], args["coord"])
+        here = _point(args["lat"], args["lng"], output_coord(args))
         hits = _run(
             near=here,
             radius_m=args["radius_m"],
             filters=_filters(args, moment),
             limit=args["limit"] + 1,
             offset=offset,
+            order=_ORDERS[args["sort"]],
         )
         return _page(hits, args, offset, moment)
 
@@ -173,6 +252,7 @@ class TextSearch(MethodView):
     @blp.arguments(TextSearchArgs(), location="query")
     @blp.response(200, OutletPageSchema)
     @blp.alt_response(422, description=_ERRORS[422])
+    @blp.doc(**_GEOJSON_DOC)
     def get(self, args: dict[str, Any]) -> Response:
         """按名称或地址搜索 — outlets by name or address (exact, prefix, fuzzy).
 
@@ -181,9 +261,10 @@ class TextSearch(MethodView):
         """
         moment = _now()
         offset = args.get("cursor", 0)
-        near = _point(args["lat"], args["lng"], args["coord"]) if "lat" in args else None
+        near = _point(args["lat"], args["lng"], output_coord(args)) if "lat" in args else None
         filters = replace(_filters(args, moment), text=args["q"])
-        hits = _run(near=near, filters=filters, limit=args["limit"] + 1, offset=offset)
+        order = _ORDERS[args["sort"]] if "sort" in args else None
+        hits = _run(near=near, filters=filters, limit=args["limit"] + 1, offset=offset, order=order)
         return _page(hits, args, offset, moment)
 
 
@@ -192,6 +273,7 @@ class Viewport(MethodView):
     @blp.arguments(ViewportArgs(), location="query")
     @blp.response(200, ViewportSchema)
     @blp.alt_response(422, description=_ERRORS[422])
+    @blp.doc(**_GEOJSON_DOC)
     def get(self, args: dict[str, Any]) -> Response:
         """地图视野内的网点 — outlets in a map viewport, clustered when there are many.
 
@@ -201,7 +283,7 @@ class Viewport(MethodView):
         outlet that matches the other filters, open or not.
         """
         moment = _now()
-        coord = args["coord"]
+        coord = output_coord(args)
         result = viewport_service(
             read_session(), _box(args, coord), args["zoom"], _filters(args, moment)
         )
@@ -209,15 +291,16 @@ class Viewport(MethodView):
             {"count": c.count, "position": position_in(c.lat, c.lng, coord)}
             for c in result.clusters
         ]
-        return prebuilt(
-            _VIEWPORT_SCHEMA,
+        return _answer(
             {
                 "coord": coord,
                 "total": result.total,
                 "mode": "clusters" if result.clusters else "outlets",
-                "items": summaries(result.outlets, coord, moment),
+                "items": _chosen(summaries(result.outlets, coord, moment), args),
                 "clusters": clusters,
             },
+            args,
+            _VIEWPORT_SCHEMA,
         )
 
 

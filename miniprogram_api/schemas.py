@@ -90,6 +90,26 @@ def _category_list() -> CommaList:
     )
 
 
+# The fields of OutletSummarySchema, which `fields` may choose among (fi_code always comes).
+SUMMARY_FIELDS = (
+    "fi_code",
+    "name",
+    "short_name",
+    "category",
+    "legal_entity_code",
+    "address",
+    "phone",
+    "position",
+    "distance_m",
+    "business_types",
+    "open_now",
+    "hours_verified",
+)
+FORMATS = ("json", "geojson")
+SORTS = ("distance", "name", "-updated_at")
+GEOJSON = "application/geo+json"
+
+
 class FilterArgs(ma.Schema):
     category = _category_list()
     institution = CommaList(
@@ -118,6 +138,26 @@ class FilterArgs(ma.Schema):
         load_default=20, validate=ma.validate.Range(1, MAX_LIMIT, error=f"应在 1–{MAX_LIMIT} 之间")
     )
     cursor = Cursor(metadata={"description": "next_cursor of the previous page"})
+    chosen_fields = CommaList(
+        ma.fields.String(
+            validate=ma.validate.OneOf(
+                SUMMARY_FIELDS, error="未知的字段 {input} / unknown field: one of {choices}"
+            )
+        ),
+        data_key="fields",  # not an attribute: a Schema's `fields` are its own
+        load_default=list,
+        metadata={
+            "description": "only these fields of each outlet (fi_code always), e.g. "
+            f"name,position,open_now; any of: {', '.join(SUMMARY_FIELDS)}"
+        },
+    )
+    format = ma.fields.String(
+        validate=ma.validate.OneOf(FORMATS, error="格式应为 json 或 geojson / json or geojson"),
+        metadata={
+            "description": "geojson: an RFC 7946 FeatureCollection (as `Accept: "
+            f"{GEOJSON}` asks), in WGS-84 unless `coord` is given"
+        },
+    )
 
 
 class NearbyArgs(FilterArgs):
@@ -135,6 +175,14 @@ class NearbyArgs(FilterArgs):
     radius_m = ma.fields.Float(
         load_default=5000,
         validate=ma.validate.Range(1, MAX_RADIUS_M, error=f"半径应在 1–{MAX_RADIUS_M} 米之间"),
+    )
+    sort = ma.fields.String(
+        load_default="distance",
+        validate=ma.validate.OneOf(SORTS, error="排序应为 {choices} 之一 / sort: one of {choices}"),
+        metadata={
+            "description": "distance (nearest first), name, or -updated_at (latest changed "
+            "first); name and -updated_at sort every outlet within radius_m"
+        },
     )
 
 
@@ -165,11 +213,22 @@ class TextSearchArgs(FilterArgs):
     lat = ma.fields.Float(validate=ma.validate.Range(-90, 90, error="纬度超出范围"))
     lng = ma.fields.Float(validate=ma.validate.Range(-180, 180, error="经度超出范围"))
     coord = COORD_FIELD
+    sort = ma.fields.String(
+        validate=ma.validate.OneOf(SORTS, error="排序应为 {choices} 之一 / sort: one of {choices}"),
+        metadata={
+            "description": "distance (needs lat/lng), name, or -updated_at; by default "
+            "nearest first with lat/lng, else the best matches first"
+        },
+    )
 
     @ma.validates_schema
     def _both(self, data: dict[str, Any], **_: Any) -> None:
         if ("lat" in data) != ("lng" in data):
             raise ma.ValidationError("lat 与 lng 需同时提供", "lat" if "lat" not in data else "lng")
+        if data.get("sort") == "distance" and "lat" not in data:
+            raise ma.ValidationError(
+                "按距离排序需提供 lat 与 lng / sort=distance needs lat", "sort"
+            )
 
 
 class OutletSummarySchema(ma.Schema):
@@ -262,3 +321,36 @@ class RegionArgs(ma.Schema):
         validate=ma.validate.Regexp(r"^[0-9]{6}$", error="应为 6 位行政区划代码"),
         metadata={"description": "list the regions under this one (default Jiangsu 320000)"},
     )
+
+
+class PointGeometrySchema(ma.Schema):
+    type = ma.fields.String(metadata={"example": "Point"})
+    coordinates = ma.fields.List(
+        ma.fields.Float(), metadata={"description": "[longitude, latitude], as RFC 7946 orders"}
+    )
+
+
+class FeatureSchema(ma.Schema):
+    type = ma.fields.String(metadata={"example": "Feature"})
+    id = ma.fields.String(metadata={"description": "fi_code (absent for a cluster)"})
+    geometry = ma.fields.Nested(PointGeometrySchema)
+    properties = ma.fields.Dict(
+        metadata={
+            "description": "an outlet's fields but its position (as in the JSON list), or, "
+            "for a cluster, {cluster: true, count}"
+        }
+    )
+
+
+class FeatureCollectionSchema(ma.Schema):
+    """RFC 7946 FeatureCollection; `coord`, `next_cursor`, `total`, `mode` are foreign
+    members (RFC 7946, 6.1)."""
+
+    type = ma.fields.String(metadata={"example": "FeatureCollection"})
+    features = ma.fields.List(ma.fields.Nested(FeatureSchema))
+    coord = ma.fields.String(
+        metadata={"description": "wgs84 as the RFC says, unless coord= asked for another"}
+    )
+    next_cursor = ma.fields.String(allow_none=True)
+    total = ma.fields.Integer()
+    mode = ma.fields.String()

@@ -100,7 +100,7 @@ def _field_names(errors: Any, prefix: str = "") -> list[str]:
     return names
 
 
-def prebuilt(schema: ma.Schema, payload: Any) -> Response:
+def prebuilt(schema: ma.Schema, payload: Any, mimetype: str = "application/json") -> Response:
     """`payload`, already in the shape `schema` documents, as the JSON answer.
 
     The public finder's lists are built as plain dicts in their documented shape;
@@ -119,5 +119,5 @@ def prebuilt(schema: ma.Schema, payload: Any) -> Response:
         if documented != payload:
             raise AssertionError(f"answer differs from its schema: {documented!r} != {payload!r}")
     return current_app.response_class(
-        orjson.dumps(payload, option=orjson.OPT_SORT_KEYS), mimetype="application/json"
+        orjson.dumps(payload, option=orjson.OPT_SORT_KEYS), mimetype=mimetype
     )
