@@ -12,7 +12,7 @@ limit=5)` over every outlet name held in memory (`SELECT name FROM institution`)
 same texts. It costs seconds a message at 1,000,000 names, so it runs on an evenly spread
 subset (`--baseline-queries`, default 50).
 
-Goal: p95 < 50 ms at 1,000,000 outlets.
+Goal: p95 <= 30 ms and no message over 100 ms at 1,000,000 outlets.
 
 Every SQL statement is timed through SQLAlchemy's cursor events, so the report also says
 how much of a message is SQL, which messages dominate the p95, and shows EXPLAIN (ANALYZE,
@@ -51,7 +51,8 @@ from bot.messages import BotInput, SharedLocation
 from core.database import make_engine, make_sessionmaker, session_scope
 from registry.regions import jiangsu_places
 
-GOAL_P95_MS = 50.0
+GOAL_P95_MS = 30.0  # issue 16's goal at a million outlets, with
+GOAL_MAX_MS = 100.0  # no message slower than this
 GOAL_OUTLETS = 1_000_000
 MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 DATABASE_PREFIX = "branchfinder_bench_geo_"
@@ -496,12 +497,13 @@ def main() -> None:
         rows += summary_rows(result)
     biggest = max(results, key=lambda r: r.outlets)
     p95 = pct([t.ms for t in biggest.timings], 95)
-    verdict = "met" if p95 < GOAL_P95_MS else "NOT met"
+    worst = max(t.ms for t in biggest.timings)
+    verdict = "met" if p95 <= GOAL_P95_MS and worst <= GOAL_MAX_MS else "NOT met"
     rows.append(
         (
             "goal",
-            f"p95 < {GOAL_P95_MS:.0f} ms at {GOAL_OUTLETS:,} outlets: "
-            f"{p95:.1f} ms at {biggest.outlets:,}, {verdict}",
+            f"p95 <= {GOAL_P95_MS:.0f} ms, max <= {GOAL_MAX_MS:.0f} ms at {GOAL_OUTLETS:,} "
+            f"outlets: p95 {p95:.1f} ms, max {worst:.0f} ms at {biggest.outlets:,}, {verdict}",
         )
     )
     report(rows)

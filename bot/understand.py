@@ -591,6 +591,15 @@ def _narrow_places(groups: list[tuple[str, ...]]) -> tuple[str, ...]:
     return _unique(result)
 
 
+# A unit word typed by its sound (zhī háng): 新街口之行 means 新街口支行, whose unit word
+# the lexicon drops as it drops 支行 itself, leaving the landmark 新街口 either way.
+_UNIT_BY_SOUND = re.compile(r"(?<=..)(之|知|枝|芝|只)行$")
+
+
+def _unit_spelt_right(word: str) -> str:
+    return _UNIT_BY_SOUND.sub("", word)
+
+
 def _is_landmark(text: str) -> bool:
     """Two or more characters with a letter in them: 新街口, 中山路100号; not 3 or 街."""
     stripped = text.strip()
@@ -645,7 +654,7 @@ def _assemble(s: str, pieces: list[_Piece]) -> Understanding:
             continue
         if not piece.meanings:
             if _is_landmark(piece.text):
-                landmarks.append(piece.text.strip())
+                landmarks.append(_unit_spelt_right(piece.text.strip()))
                 matches.append(Match(piece.text, "landmark", (), "leftover", 0))
             continue
         kinds = {m.kind for m in piece.meanings}

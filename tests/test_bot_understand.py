@@ -714,3 +714,19 @@ def test_suggestions_correct_a_slip_against_the_vocabularies(lexicon: Lexicon) -
     assert read("村镇银行") is None  # three of 镇江银行's letters, moved: no slip
     assert read("今天天气怎么样") is None
     assert read("qwxzv") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "landmark"),
+    [
+        ("工行新街口之行", "新街口"),
+        ("建行珠江路知行", "珠江路"),
+        ("中行湖南路枝行", "湖南路"),
+        ("工行新街口支行", "新街口"),  # as when spelt right
+        ("之行", "之行"),  # too short to be a branch's name: left as typed
+    ],
+)
+def test_a_unit_word_typed_by_sound_is_spelt_as_names_spell_it(
+    lexicon: Lexicon, text: str, landmark: str | None
+) -> None:
+    assert understand(text, lexicon).landmark == landmark
