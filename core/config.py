@@ -116,6 +116,11 @@ class Config:
     public_get_rate_limits: str = field(
         default_factory=lambda: _env("BRANCHFINDER_PUBLIC_GET_RATE_LIMITS", "")
     )
+    # How long a process holds the public data's version before reading it again: a public
+    # answer may be revalidated as current for this long after the data changed.
+    public_version_max_age_s: float = field(
+        default_factory=lambda: _env_float("BRANCHFINDER_PUBLIC_VERSION_MAX_AGE_S", 1.0)
+    )
     # Origins allowed to call the public APIs from a browser (the H5 page's host when it is
     # served elsewhere), comma-separated; none by default: same-origin pages need none.
     cors_origins: str = field(default_factory=lambda: _env("BRANCHFINDER_CORS_ORIGINS", ""))

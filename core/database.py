@@ -14,12 +14,13 @@ which cost the public finder a tenth of its throughput.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, exc
+from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
@@ -106,3 +107,39 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def driver_rows(
+    db: Session | Connection, sql: str, values: dict[str, Any]
+) -> Sequence[Sequence[Any]]:
+    """The rows of one statement in the driver's SQL (geo.search's `_driver_statement`,
+    the public data's version).
+
+    Through a Session (the bot, the professional API) SQLAlchemy runs it, so its
+    connection events see it (bench/bot_latency.py times every statement with them).
+    A bare Connection is what the public finder's hot path passes
+    (`web.extensions.read_connection`): the statement goes to the DBAPI cursor
+    itself, as in baseline (b) of bench/geo_search.py, because SQLAlchemy's execution
+    and result handling around it cost about 0.15 ms, a tenth of the Python time of an
+    `/outlets/nearby` request. What callers rely on is kept: a failure is raised as
+    SQLAlchemy's DBAPIError, and a connection the server dropped is invalidated so
+    that the pool replaces it.
+    """
+    if isinstance(db, Session):
+        return db.connection().exec_driver_sql(sql, values).all()
+    dialect = db.dialect
+    dbapi_connection = db.connection.dbapi_connection
+    cursor = db.connection.cursor()
+    try:
+        cursor.execute(sql, values)
+        rows: Sequence[Sequence[Any]] = cursor.fetchall()
+        return rows
+    except dialect.loaded_dbapi.Error as error:
+        lost = dialect.is_disconnect(error, dbapi_connection, cursor)
+        if lost:
+            db.invalidate(error)
+        raise DBAPIError.instance(
+            sql, values, error, dialect.loaded_dbapi.Error, connection_invalidated=lost
+        ) from error
+    finally:
+        cursor.close()

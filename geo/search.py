@@ -65,10 +65,10 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from core.coords import validate_point
+from core.database import driver_rows
 from core.models.registry import Institution, OutletProfile
 from registry import regions
 
@@ -759,7 +759,7 @@ def _hits(db: Session | Connection, rows: Sequence[Sequence[Any]]) -> list[Outle
         _HOURS_BY_KEY.clear()
     stmt = _hours_statement(_dialect(db))
     now: dict[int, str] = {}  # by institution
-    for institution_id, key, text in _rows(db, stmt.sql, {**stmt.constants, "ids": missing}):
+    for institution_id, key, text in driver_rows(db, stmt.sql, {**stmt.constants, "ids": missing}):
         _HOURS_BY_KEY[key] = texts[key] = now[institution_id] = text
     return [
         # A key not found: its hours changed between the two statements; the newer ones.
@@ -788,39 +788,6 @@ def _dialect(db: Session | Connection) -> Dialect:
 
 
 OpenTest = Callable[[str | None, datetime], bool]  # (stored hours JSON, moment)
-
-
-def _rows(db: Session | Connection, sql: str, values: dict[str, Any]) -> Sequence[Sequence[Any]]:
-    """The rows of one statement in the driver's SQL (`_driver_statement`).
-
-    Through a Session (the bot, the professional API) SQLAlchemy runs it, so its
-    connection events see it (bench/bot_latency.py times every statement with them).
-    A bare Connection is what the public finder's hot path passes
-    (`web.extensions.read_connection`): the statement goes to the DBAPI cursor
-    itself, as in baseline (b) of bench/geo_search.py, because SQLAlchemy's execution
-    and result handling around it cost about 0.15 ms, a tenth of the Python time of an
-    `/outlets/nearby` request. What callers rely on is kept: a failure is raised as
-    SQLAlchemy's DBAPIError, and a connection the server dropped is invalidated so
-    that the pool replaces it.
-    """
-    if isinstance(db, Session):
-        return db.connection().exec_driver_sql(sql, values).all()
-    dialect = db.dialect
-    dbapi_connection = db.connection.dbapi_connection
-    cursor = db.connection.cursor()
-    try:
-        cursor.execute(sql, values)
-        rows: Sequence[Sequence[Any]] = cursor.fetchall()
-        return rows
-    except dialect.loaded_dbapi.Error as error:
-        lost = dialect.is_disconnect(error, dbapi_connection, cursor)
-        if lost:
-            db.invalidate(error)
-        raise DBAPIError.instance(
-            sql, values, error, dialect.loaded_dbapi.Error, connection_invalidated=lost
-        ) from error
-    finally:
-        cursor.close()
 
 
 def _within(hits: list[OutletHit], radius_m: float | None) -> tuple[list[OutletHit], bool]:
@@ -857,7 +824,10 @@ def search(
             wanted = query.offset + query.limit
             named = _driver_statement(shape, dialect, named=True)
             first = _hits(
-                db, _rows(db, named.sql, {**named.constants, **given, "limit": wanted, "offset": 0})
+                db,
+                driver_rows(
+                    db, named.sql, {**named.constants, **given, "limit": wanted, "offset": 0}
+                ),
             )
             if len(first) == wanted:
                 return first[query.offset :]
@@ -868,13 +838,15 @@ def search(
             wanted = query.offset + query.limit
             first_try = _driver_statement(shape, dialect, nearest_first=True)
             scan = {"limit": wanted, "offset": 0, "scan": NEAREST_SCAN}
-            near = _hits(db, _rows(db, first_try.sql, {**first_try.constants, **given, **scan}))
+            near = _hits(
+                db, driver_rows(db, first_try.sql, {**first_try.constants, **given, **scan})
+            )
             if len(near) == wanted:
                 return _within(near, query.radius_m)[0][query.offset :]
     # Sorted otherwise than nearest first, every row is within the radius (`_sorted`).
     radius = query.radius_m if shape.order is None else None
     if moment is None:
-        page = _rows(db, stmt.sql, {**values, "limit": query.limit, "offset": query.offset})
+        page = driver_rows(db, stmt.sql, {**values, "limit": query.limit, "offset": query.offset})
         return _within(_hits(db, page), radius)[0]
     if is_open is None:
         from profiles.opening import is_open_at
@@ -888,7 +860,7 @@ def search(
     batch = max(4 * wanted, 20)
     read = 0
     while len(found) < wanted and read < OPEN_SCAN_CAP:
-        rows = _rows(db, stmt.sql, {**values, "limit": batch, "offset": read})
+        rows = driver_rows(db, stmt.sql, {**values, "limit": batch, "offset": read})
         read += batch
         hits, beyond = _within(_hits(db, rows), radius)
         found += [h for h in hits if is_open(h.opening_hours_json, moment)]

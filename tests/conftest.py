@@ -58,6 +58,8 @@ class TestConfig(Config):
     testing: bool = True
     log_json: bool = False
     log_level: str = "WARNING"
+    # a change is seen by the next request (tests of the cache set their own)
+    public_version_max_age_s: float = 0.0
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 import geo.search as geo_search
 from core.coords import distance_m
+from core.database import driver_rows
 from geo.clusters import MAX_OUTLETS, cell_size_deg, viewport
 from geo.search import (
     BBox,
@@ -451,7 +452,7 @@ def test_a_failing_statement_on_a_bare_connection_is_a_dbapi_error(loaded: Engin
     with loaded.connect() as connection:
         connection.exec_driver_sql("SET statement_timeout = 10")
         with pytest.raises(OperationalError, match="statement timeout"):
-            geo_search._rows(connection, "SELECT pg_sleep(0.5)", {})
+            driver_rows(connection, "SELECT pg_sleep(0.5)", {})
         assert not connection.invalidated  # a cancelled statement leaves the connection usable
         connection.rollback()
         assert search(connection, SearchQuery(near=XINJIEKOU))
@@ -473,14 +474,14 @@ def test_hits_carry_the_stored_hours_fetched_once_by_their_key(
     must be exactly what is stored, also right after the schedule changed."""
     monkeypatch.setattr(geo_search, "_HOURS_BY_KEY", {})
     fetches: list[list[int]] = []
-    real_rows = geo_search._rows
+    real_rows = geo_search.driver_rows
 
     def counting_rows(db: Any, sql: str, values: dict[str, Any]) -> Any:
         if "ids" in values:
             fetches.append(values["ids"])
         return real_rows(db, sql, values)
 
-    monkeypatch.setattr(geo_search, "_rows", counting_rows)
+    monkeypatch.setattr(geo_search, "driver_rows", counting_rows)
     query = SearchQuery(near=XINJIEKOU, limit=40)
     hits = search(session, query)
     stored = _stored_hours(session, [h.fi_code for h in hits])

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, text
 from backend.app import create_app
 from core.models.public_version import public_data_state
 from tests.conftest import TestConfig, app_on, load_generated
-from web.public_http import endpoint_limits
+from web.public_http import VersionCache, endpoint_limits
 
 API = "/api/mp/v1"
 NEARBY = f"{API}/outlets/nearby?lat=32.039452&lng=118.783309&limit=20"
@@ -301,7 +301,9 @@ def test_the_limit_is_per_client(limited: FlaskClient) -> None:
     assert limited.get(NEARBY, environ_base={"REMOTE_ADDR": "10.0.0.2"}).status_code == 200
 
 
-def test_a_bad_override_fails_at_start() -> None:
+def test_a_bad_override_fails_at_start(database_url: str) -> None:
+    with pytest.raises(ValueError, match="endpoint=limit"):
+        create_app(replace(TestConfig(database_url=database_url), public_get_rate_limits="x=y"))
     with pytest.raises(ValueError, match="endpoint=limit"):
         endpoint_limits(replace(TestConfig(), public_get_rate_limits="outlets.Nearby"))
     assert endpoint_limits(replace(TestConfig(), public_get_rate_limits=" a=1, b=20 ")) == {
@@ -372,3 +374,25 @@ def test_the_documents_say_so(api: FlaskClient) -> None:
         assert "Retry-After" in responses["429"]["headers"]
     staff = spec["paths"]["/api/mp/v1/staff/tasks"]["get"]["responses"]
     assert "304" not in staff
+
+
+def test_the_version_is_held_for_its_configured_age(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    cache = VersionCache(max_age_s=1.0)
+    first = cache.get(engine.connect)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE outlet_profile SET phone = phone WHERE false"))
+    clock[0] += 0.5
+    held = cache.get(engine.connect)
+    assert held.version == first.version  # within its age: not read again
+    assert (held.read_at - first.read_at).total_seconds() == pytest.approx(0.5)
+    clock[0] += 0.6
+    assert cache.get(engine.connect).version == first.version + 1
+    always = VersionCache(max_age_s=0.0)
+    before = always.get(engine.connect)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE outlet_profile SET phone = phone WHERE false"))
+    assert always.get(engine.connect).version == before.version + 1

@@ -19,8 +19,9 @@ each answer, `Retry-After` with a 429.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,9 +30,10 @@ from flask.wrappers import Response
 from flask_compress import Compress
 from flask_cors import CORS
 from flask_smorest import abort
+from sqlalchemy import Connection
 
 from core.config import Config
-from core.models.public_version import public_data_state
+from core.models.public_version import PublicDataState, public_data_state
 from core.ratelimit import RateDecision, hit
 from web.extensions import database, read_connection
 from web.ratelimit import current_client_hash
@@ -111,8 +113,37 @@ class _Validators:
     policy: CachePolicy
 
 
+class VersionCache:
+    """The public data's state, read at most once per `max_age_s` in a process.
+
+    A revalidated GET does little else than read it, so reading it for every request was
+    a third of a 304's cost. Held for a second (the default), an answer may be called
+    current for up to that second after the data changed, where its `Cache-Control`
+    already lets any client keep it for a minute; and an answer is never labelled newer
+    than its data, since the state is read before them. `read_at`, the database's clock,
+    moves on with this process's clock while the state is held.
+    """
+
+    def __init__(self, max_age_s: float) -> None:
+        self._max_age_s = max_age_s
+        self._held: tuple[float, PublicDataState] | None = None
+
+    def get(self, connection: Callable[[], Connection]) -> PublicDataState:
+        now = time.monotonic()
+        held = self._held
+        if held is not None and now - held[0] < self._max_age_s:
+            since, state = held
+            return replace(state, read_at=state.read_at + timedelta(seconds=now - since))
+        state = public_data_state(connection())
+        self._held = (now, state)
+        return state
+
+
 def init_public_http(app: Flask, config: Config) -> None:
-    """Compression for every JSON answer; CORS for the configured origins on the public APIs."""
+    """Compression for every JSON answer; CORS for the configured origins on the public APIs;
+    the public data's state, held as configured."""
+    app.extensions["branchfinder.public_version"] = VersionCache(config.public_version_max_age_s)
+    app.extensions["branchfinder.get_limits"] = endpoint_limits(config)  # a typo fails here
     Compress(app)
     origins = [o.strip() for o in config.cors_origins.split(",") if o.strip()]
     if origins:
@@ -178,7 +209,8 @@ class PublicGets:
 
 def _count_hit(endpoint: str) -> RateDecision:
     config: Config = current_app.extensions["branchfinder.config"]
-    limit = endpoint_limits(config).get(endpoint, config.public_get_rate_limit)
+    limits: dict[str, int] = current_app.extensions["branchfinder.get_limits"]
+    limit = limits.get(endpoint, config.public_get_rate_limit)
     key = f"get:{endpoint}:{current_client_hash()}"
     decision = hit(database().counters, key, limit, config.public_get_rate_window_s)
     if not decision.allowed:
@@ -199,13 +231,14 @@ def _validators(policy: CachePolicy) -> _Validators:
     if policy.immutable:
         tag = hashlib.sha256(request.path.encode()).hexdigest()[:32]
         return _Validators(f'"{tag}"', None, policy)
-    state = public_data_state(read_connection())
+    cache: VersionCache = current_app.extensions["branchfinder.public_version"]
+    state = cache.get(read_connection)
     now = state.read_at
     last_modified = state.changed_at.replace(microsecond=0)
     minute = ""
     if policy.per_minute:
         start = now.replace(second=0, microsecond=0)
-        minute = start.strftime("%Y%m%d%H%M")
+        minute = str(int(start.timestamp()) // 60)
         last_modified = max(last_modified, start)
     # A date only once it is SETTLE_S behind the database's clock. A change committing
     # later in the same second (its time is taken just before its commit) would otherwise
