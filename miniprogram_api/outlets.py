@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from flask import request
 from flask.views import MethodView
@@ -365,6 +366,27 @@ def _detail(
         "photos": [photo | photo_urls(photo["key"]) for photo in record.photos],
         "service_links": record.service_links,
         "last_confirmed_at": record.last_confirmed_at,
+        "navigation": None
+        if record.lat is None or record.lng is None
+        else navigation_links(record.lat, record.lng, record.name, record.address),
+    }
+
+
+def navigation_links(lat: float, lng: float, name: str, address: str | None) -> dict[str, str]:
+    """URIs that open Tencent Maps, Amap and Baidu Maps at a WGS-84 position, each given in
+    the system its app reads (Tencent and Amap GCJ-02, Baidu BD-09), from core.coords."""
+    glat, glng = convert(lat, lng, "wgs84", "gcj02")
+    blat, blng = convert(lat, lng, "wgs84", "bd09")
+    title = quote(name)
+    where = quote(address or name)
+    return {
+        "tencent": "https://apis.map.qq.com/uri/v1/marker?marker="
+        + quote(f"coord:{glat:.6f},{glng:.6f};title:{name};addr:{address or name}")
+        + "&referer=branchfinder",
+        "amap": f"https://uri.amap.com/marker?position={glng:.6f},{glat:.6f}&name={title}"
+        "&coordinate=gaode&callnative=1&src=branchfinder",
+        "baidu": f"https://api.map.baidu.com/marker?location={blat:.6f},{blng:.6f}&title={title}"
+        f"&content={where}&output=html&coord_type=bd09ll&src=webapp.branchfinder",
     }
 
 
@@ -396,12 +418,16 @@ class Regions(MethodView):
         if parent is None:
             abort(404, message=f"没有行政区划代码 {args['parent']} / unknown region")
             raise AssertionError
+        centres = {p.code: p for p in regions.jiangsu_places()}
         return [
             {
                 "code": r.code,
                 "name": r.name,
                 "full_name": regions.full_name(r.code),
                 "level": r.level,
+                "centre": position_in(centres[r.code].lat, centres[r.code].lng, args["coord"])
+                if r.code in centres
+                else None,
             }
             for r in regions.children(parent.code)
         ]

@@ -287,6 +287,22 @@ class RegionSchema(ma.Schema):
     name = ma.fields.String(metadata={"example": "玄武区"})
     full_name = ma.fields.String(metadata={"example": "江苏省南京市玄武区"})
     level = ma.fields.String()
+    centre = ma.fields.Nested(
+        PositionSchema,
+        allow_none=True,
+        metadata={
+            "description": "where its outlets cluster (the district seat or old town), in "
+            "`coord`: a place to search from when the user's position is unknown"
+        },
+    )
+
+
+class NavigationSchema(ma.Schema):
+    """Links that open a map app at the outlet, each in the coordinate system it reads."""
+
+    tencent = ma.fields.String(metadata={"description": "Tencent Maps (GCJ-02)"})
+    amap = ma.fields.String(metadata={"description": "Amap / 高德地图 (GCJ-02)"})
+    baidu = ma.fields.String(metadata={"description": "Baidu Maps (BD-09)"})
 
 
 class HoursSchema(ma.Schema):
@@ -309,6 +325,9 @@ class OutletDetailSchema(OutletSummarySchema):
     service_links = ma.fields.List(ma.fields.Nested(ServiceLinkSchema))
     last_confirmed_at = ma.fields.DateTime(allow_none=True)
     coord = ma.fields.String()
+    navigation = ma.fields.Nested(
+        NavigationSchema, allow_none=True, metadata={"description": "none without a position"}
+    )
 
 
 class InstitutionArgs(ma.Schema):
@@ -316,6 +335,7 @@ class InstitutionArgs(ma.Schema):
 
 
 class RegionArgs(ma.Schema):
+    coord = COORD_FIELD
     parent = ma.fields.String(
         load_default="320000",
         validate=ma.validate.Regexp(r"^[0-9]{6}$", error="应为 6 位行政区划代码"),

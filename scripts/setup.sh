@@ -200,7 +200,22 @@ ensure_database_server() {
     export TEST_DATABASE_URL="${TEST_DATABASE_URL:-${DATABASE_URL%/*}/${PG_DB}_test}"
 }
 
+# --- Browser (page tests and screenshots) -------------------------------------------
+
+# Debian's chromium, driven by Playwright from PyPI (no browser download: Playwright is
+# pointed at this binary), with CJK fonts so that pages and screenshots show Chinese.
+CHROMIUM="${BRANCHFINDER_CHROMIUM:-/usr/bin/chromium}"
+ensure_browser() {
+    if [ -x "$CHROMIUM" ] && fc-list :lang=zh 2>/dev/null | grep -q .; then
+        return 0
+    fi
+    apt_install chromium fonts-noto-cjk
+    [ -x "$CHROMIUM" ] || die "chromium is still missing at $CHROMIUM (set BRANCHFINDER_CHROMIUM)"
+}
+
 setup_all() {
     ensure_venv
+    ensure_browser
     ensure_database_server
+    export BRANCHFINDER_CHROMIUM="$CHROMIUM"
 }

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import Flask
@@ -13,8 +14,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
 
 import miniprogram_api.outlets
-from core.coords import convert, distance_m
+from core.coords import convert, distance_m, position_in
 from geo.search import Point, SearchQuery, search
+from registry import regions
 from tests.conftest import app_on, load_generated
 from web.public_blueprint import INVALID_MESSAGE
 
@@ -323,12 +325,21 @@ def test_vocabularies(api: FlaskClient) -> None:
     cities = api.get(f"{API}/regions").get_json()
     assert len(cities) == 13 and cities[0]["code"] == "320100"
     districts = api.get(f"{API}/regions", query_string={"parent": "320100"}).get_json()
-    assert {
+    xuanwu = next(d for d in districts if d["code"] == "320102")
+    assert {k: xuanwu[k] for k in ("code", "name", "full_name", "level")} == {
         "code": "320102",
         "name": "玄武区",
         "full_name": "江苏省南京市玄武区",
         "level": "county",
-    } in districts
+    }
+    seat = regions.place("320102")
+    assert seat is not None
+    assert xuanwu["centre"] == position_in(seat.lat, seat.lng, "gcj02")  # coord's default
+    wgs = api.get(f"{API}/regions", query_string={"parent": "320100", "coord": "wgs84"}).get_json()
+    assert next(d for d in wgs if d["code"] == "320102")["centre"] == {
+        "lat": seat.lat,
+        "lng": seat.lng,
+    }
     assert api.get(f"{API}/regions", query_string={"parent": "999999"}).status_code == 404
 
 
@@ -362,3 +373,26 @@ def test_lists_are_utf8_json_with_sorted_keys(api: FlaskClient) -> None:
     body = json.loads(raw)
     assert list(body) == sorted(body)
     assert body["items"] and all(list(item) == sorted(item) for item in body["items"])
+
+
+def test_the_detail_links_to_each_map_app_in_its_own_coordinates(api: FlaskClient) -> None:
+    """Tencent and Amap read GCJ-02, Baidu BD-09: each link's point is core.coords'
+    conversion of the stored (WGS-84) position, to within a metre."""
+    fi_code = get(api, "/outlets/nearby", lat=GCJ[0], lng=GCJ[1], limit=1)["items"][0]["fi_code"]
+    stored = get(api, f"/outlets/{fi_code}", coord="wgs84")
+    lat, lng = stored["position"]["lat"], stored["position"]["lng"]
+    links = stored["navigation"]
+    tencent = parse_qs(urlsplit(links["tencent"]).query)["marker"][0]
+    t_lat, t_lng = map(float, tencent.split(";")[0].removeprefix("coord:").split(","))
+    assert stored["name"] in tencent
+    a_lng, a_lat = map(float, parse_qs(urlsplit(links["amap"]).query)["position"][0].split(","))
+    baidu = parse_qs(urlsplit(links["baidu"]).query)
+    b_lat, b_lng = map(float, baidu["location"][0].split(","))
+    assert baidu["coord_type"] == ["bd09ll"]
+    for (got_lat, got_lng), system in (
+        ((t_lat, t_lng), "gcj02"),
+        ((a_lat, a_lng), "gcj02"),
+        ((b_lat, b_lng), "bd09"),
+    ):
+        want = convert(lat, lng, "wgs84", system)
+        assert distance_m(want[0], want[1], got_lat, got_lng) < 1.0, system
