@@ -84,8 +84,10 @@ class ChangeSchema(ma.Schema):
             )
         },
     )
-    fields = ma.fields.List(
+    changed_fields = ma.fields.List(  # `fields` is Schema's own attribute
         ma.fields.String(),
+        attribute="fields",
+        data_key="fields",
         required=True,
         metadata={"description": "the public fields the event changed (record field names)"},
     )

@@ -56,6 +56,7 @@ from typing import Any, Final
 from sqlalchemy import (
     ARRAY,
     BigInteger,
+    ColumnElement,
     Connection,
     Integer,
     Select,
@@ -169,7 +170,7 @@ class FeedPage:
 
 
 # A value of None in a JSONB column written through the ORM is JSON's null, not SQL's NULL.
-_JSON_NULL = literal_column("'null'::jsonb")
+_JSON_NULL: ColumnElement[Any] = literal_column("'null'::jsonb")
 
 
 def _removal(e: Any) -> Any:

@@ -232,7 +232,7 @@ def test_replaying_the_feed_over_an_export_gives_the_next_export(
 
     outlets = _outlets(engine, 8)
     (m_id, moved), (h_id, hours), (b_id, types), (p_id, phone) = outlets[:4]
-    (gone_id, gone), (c_code_id, contact), renamed, revoked = outlets[4:8]
+    (gone_id, gone), (_contact_id, contact), renamed, revoked = outlets[4:8]
     with Session(engine) as session:
         change_group(
             session,
