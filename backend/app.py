@@ -12,6 +12,7 @@ from flask import Flask, send_from_directory
 from flask.wrappers import Response
 
 import miniprogram_api
+import open_api
 import pro_api
 from backend.logging_setup import configure_logging, init_request_ids
 from core.config import Config
@@ -71,6 +72,7 @@ def create_app(config: Config | None = None) -> Flask:
     api.register_blueprint(health_blp)
     miniprogram_api.register(api)
     pro_api.register(api)
+    open_api.register(api)
 
     from bot.api import PREFIX as BOT_PREFIX
     from bot.api import blp as bot_blp

@@ -556,5 +556,14 @@ def _register_account_commands() -> None:
 
 _register_account_commands()
 
+
+def _register_open_data_commands() -> None:
+    from backend.cli_open import open_group
+
+    main.add_command(open_group)
+
+
+_register_open_data_commands()
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

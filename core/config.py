@@ -174,6 +174,8 @@ class Config:
     # per process, which bounds a worker's memory whatever the number of uploads.
     photo_dir: str = field(default_factory=lambda: _env("BRANCHFINDER_PHOTO_DIR", "var/photos"))
     photo_workers: int = field(default_factory=lambda: _env_int("BRANCHFINDER_PHOTO_WORKERS", 2))
+    # Open data files (open_data/export.py): `branchfinder open export` writes, /api/open/v1 reads.
+    open_dir: str = field(default_factory=lambda: _env("BRANCHFINDER_OPEN_DIR", "var/open"))
     # Professional accounts (accounts/accounts.py, pro_api/). argon2id parameters:
     # argon2-cffi's defaults (RFC 9106 low-memory profile, ~50 ms); stored hashes are
     # upgraded at the next sign-in when these change. Tests set cheap ones.

@@ -35,7 +35,7 @@ SQL statement and returns plain hits. Design notes:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -879,3 +879,25 @@ def count(session: Session, query: SearchQuery) -> int:
 def by_fi_codes(session: Session, codes: Sequence[str]) -> list[OutletHit]:
     rows = session.execute(visible_outlets().where(Institution.fi_code.in_(codes))).all()
     return _hits(session, rows)
+
+
+def hits_of(db: Session | Connection, rows: Sequence[Sequence[Any]]) -> list[OutletHit]:
+    """Rows of `visible_outlets()`' columns (nothing after them), as hits with their hours.
+
+    For libraries that select the public outlets inside a statement of their own (the
+    open data feed joins them to change events) and must build the same hits as the finder.
+    """
+    return _hits(db, rows)
+
+
+def stream_visible(connection: Connection, batch_size: int = 5_000) -> Iterator[list[OutletHit]]:
+    """Every outlet the public may see, in fi_code order, `batch_size` hits at a time.
+
+    For the open data export: one server-side cursor, so memory stays that of a batch
+    whatever the number of outlets. Run it inside the caller's transaction (a repeatable
+    read one gives a consistent snapshot of the whole set).
+    """
+    stmt = visible_outlets().order_by(Institution.fi_code)
+    result = connection.execution_options(stream_results=True, yield_per=batch_size).execute(stmt)
+    for rows in result.partitions():
+        yield _hits(connection, rows)

@@ -26,7 +26,7 @@ from web.messages_zh import http_message, translate_errors
 log = logging.getLogger("branchfinder.errors")
 
 # Paths the public reads answers of: their error messages all hold Chinese.
-PUBLIC_PREFIXES = ("/api/mp/", "/api/bot/")
+PUBLIC_PREFIXES = ("/api/mp/", "/api/bot/", "/api/open/")
 
 
 INVALID_JSON_MESSAGE = "The request body is not valid JSON."

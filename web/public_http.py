@@ -60,6 +60,9 @@ class CachePolicy:
     max_age_s: int
     per_minute: bool  # says whether outlets are open now: a new answer every minute
     immutable: bool = False  # named by its content (photos): the path alone is its tag
+    # The view tags its answer itself (open data: a file by its sha256, a feed page by its
+    # body), since the data's version does not say when it changes; see `tag_by_body`.
+    own_validators: bool = False
 
 
 LISTS = CachePolicy(60, per_minute=True)  # nearby, search, viewport, an outlet's detail
@@ -187,6 +190,9 @@ class PublicGets:
             return None
         policy = self._policies[request.endpoint]
         g.public_rate = _count_hit(request.endpoint)
+        if policy.own_validators:
+            g.public_own_policy = policy
+            return None
         validators = _validators(policy)
         g.public_validators = validators
         if policy.immutable:  # the view says first whether the content is still shown
@@ -199,6 +205,9 @@ class PublicGets:
             response.headers["RateLimit-Limit"] = str(rate.limit)
             response.headers["RateLimit-Remaining"] = str(rate.remaining)
             response.headers["RateLimit-Reset"] = str(rate.reset_s)
+        own: CachePolicy | None = g.get("public_own_policy")
+        if own is not None and response.status_code in (200, 206, 304):
+            response.headers["Cache-Control"] = f"public, max-age={own.max_age_s}"
         validators: _Validators | None = g.get("public_validators")
         if validators is not None and response.status_code == 200:
             if validators.policy.immutable:
@@ -245,6 +254,18 @@ def _validators(policy: CachePolicy) -> _Validators:
     # carry this answer's date, and If-Modified-Since could not tell the two apart.
     settled = last_modified <= now - SETTLE
     return _Validators(_tag(state.version, minute), last_modified if settled else None, policy)
+
+
+def tag_by_body(response: Response) -> Response:
+    """A strong ETag of the answer's bytes, and 304 when the client holds them: for views
+    whose policy has `own_validators` and whose answer no version number describes (a
+    change feed page shows the events below a horizon that moves with any commit)."""
+    tag = '"' + hashlib.sha256(response.get_data()).hexdigest()[:32] + '"'
+    answer = _not_modified(_Validators(tag, None, g.public_own_policy))
+    if answer is not None:
+        return answer
+    response.headers["ETag"] = tag
+    return response
 
 
 def _tag(version: int, minute: str) -> str:

@@ -39,7 +39,9 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql.base import ischema_names
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import UserDefinedType
 
 from core.base import Base
 
@@ -52,6 +54,21 @@ BATCH_KINDS = ("registry", "profiles")
 Level = Literal["head_office", "branch", "sub_branch", "outlet"]
 Status = Literal["active", "revoked"]
 Channel = Literal["registry_sync", "staff_upload", "pro_update", "public_report", "system"]
+
+
+class XID8(UserDefinedType[int]):
+    """PostgreSQL's 64-bit transaction id (`xid8`), read as an int."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return "xid8"
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Any:
+        return lambda value: None if value is None else int(value)
+
+
+ischema_names["xid8"] = XID8  # reflected as such (Alembic's comparison of the models)
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -226,6 +243,7 @@ class ChangeEvent(Base):
         CheckConstraint(_in("channel", CHANNELS), name="channel"),
         CheckConstraint("entity IN ('institution', 'outlet_profile')", name="entity"),
         Index("ix_change_event_fi_code_at", "fi_code", "at"),
+        Index("ix_change_event_xid_id", "xid", "id"),  # the open data feed's order
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -240,3 +258,5 @@ class ChangeEvent(Base):
     # False: an upload held for review (uploads.reviews), recorded but not applied.
     published: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # The writing transaction (migration 0018): the change feed's order, see open_data/feed.py.
+    xid: Mapped[int] = mapped_column(XID8(), server_default=text("pg_current_xact_id()"))
