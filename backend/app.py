@@ -11,6 +11,7 @@ import swagger_ui_bundle
 from flask import Flask, send_from_directory
 from flask.wrappers import Response
 
+import h5
 import miniprogram_api
 import open_api
 import pro_api
@@ -73,6 +74,7 @@ def create_app(config: Config | None = None) -> Flask:
     miniprogram_api.register(api)
     pro_api.register(api)
     open_api.register(api)
+    h5.register(app)  # the public finder's page, a client of the API above
 
     from bot.api import PREFIX as BOT_PREFIX
     from bot.api import blp as bot_blp

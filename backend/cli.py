@@ -565,5 +565,14 @@ def _register_open_data_commands() -> None:
 
 _register_open_data_commands()
 
+
+def _register_screenshot_command() -> None:
+    from backend.cli_screenshots import screenshots
+
+    main.add_command(screenshots)
+
+
+_register_screenshot_command()
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -121,6 +121,17 @@ class Config:
     public_version_max_age_s: float = field(
         default_factory=lambda: _env_float("BRANCHFINDER_PUBLIC_VERSION_MAX_AGE_S", 1.0)
     )
+    # The H5 page's map tiles (h5/): a Leaflet URL template such as Amap's
+    # "https://wprd0{s}.is.autonavi.com/appmaptile?x={x}&y={y}&z={z}&lang=zh_cn&size=1&style=7",
+    # in the coordinate system the tiles are drawn in (Tencent and Amap: gcj02). None: the
+    # outlets and clusters on a plain background.
+    map_tiles_url: str = field(default_factory=lambda: _env("BRANCHFINDER_MAP_TILES_URL", ""))
+    map_tiles_coord: str = field(
+        default_factory=lambda: _env("BRANCHFINDER_MAP_TILES_COORD", "gcj02")
+    )
+    map_tiles_attribution: str = field(
+        default_factory=lambda: _env("BRANCHFINDER_MAP_TILES_ATTRIBUTION", "")
+    )
     # Origins allowed to call the public APIs from a browser (the H5 page's host when it is
     # served elsewhere), comma-separated; none by default: same-origin pages need none.
     cors_origins: str = field(default_factory=lambda: _env("BRANCHFINDER_CORS_ORIGINS", ""))

@@ -38,7 +38,7 @@ from miniprogram_api.schemas import (
     encode_cursor,
 )
 from profiles.business_types import BUSINESS_TYPES, BY_KEY
-from profiles.opening import open_state, open_states, parse_stored
+from profiles.opening import open_state, open_states, parse_stored, special_days, to_local
 from registry import regions
 from web.api import prebuilt
 from web.extensions import read_connection, read_session
@@ -366,6 +366,18 @@ def _detail(
         "photos": [photo | photo_urls(photo["key"]) for photo in record.photos],
         "service_links": record.service_links,
         "last_confirmed_at": record.last_confirmed_at,
+        "special_days": []
+        if hours is None
+        else [
+            {
+                "date": d.day,
+                "kind": d.kind,
+                "name": d.name,
+                "intervals": [i.to_json() for i in d.intervals],
+                "verified": d.verified,
+            }
+            for d in special_days(hours, to_local(moment).date())
+        ],
         "navigation": None
         if record.lat is None or record.lng is None
         else navigation_links(record.lat, record.lng, record.name, record.address),

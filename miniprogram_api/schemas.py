@@ -297,6 +297,19 @@ class RegionSchema(ma.Schema):
     )
 
 
+class SpecialDaySchema(ma.Schema):
+    date = ma.fields.Date()
+    kind = ma.fields.String(metadata={"description": "holiday, makeup_workday or exception"})
+    name = ma.fields.String(allow_none=True, metadata={"example": "国庆节"})
+    intervals = ma.fields.List(
+        ma.fields.List(ma.fields.String()),
+        metadata={"description": "[[open, close], ...] local time; empty: closed"},
+    )
+    verified = ma.fields.Boolean(
+        metadata={"description": "false when the year's holiday schedule is not known yet"}
+    )
+
+
 class NavigationSchema(ma.Schema):
     """Links that open a map app at the outlet, each in the coordinate system it reads."""
 
@@ -327,6 +340,13 @@ class OutletDetailSchema(OutletSummarySchema):
     coord = ma.fields.String()
     navigation = ma.fields.Nested(
         NavigationSchema, allow_none=True, metadata={"description": "none without a position"}
+    )
+    special_days = ma.fields.List(
+        ma.fields.Nested(SpecialDaySchema),
+        metadata={
+            "description": "coming days (today included, 60 days ahead) whose hours are not "
+            "the week's: official holidays, make-up working days, the outlet's own exceptions"
+        },
     )
 
 

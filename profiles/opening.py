@@ -279,3 +279,37 @@ def _state_in_minute(text: str, minute: int, calendar: object) -> OpenState | No
     hours = parse_stored(text)
     at = dt.datetime.fromtimestamp(minute * 60, SHANGHAI)
     return None if hours is None else open_state(hours, at)
+
+
+@dataclass(frozen=True)
+class SpecialDay:
+    """A coming date whose hours are not simply the week's: an official holiday, a make-up
+    working day (调休, the hours of a Monday), or one of the outlet's own exceptions."""
+
+    day: dt.date
+    kind: str  # "holiday", "makeup_workday" or "exception"
+    name: str | None  # 国庆节, or the exception's note
+    intervals: tuple[Interval, ...]  # empty: closed
+    verified: bool
+
+
+def special_days(
+    hours: OpeningHours, start: dt.date, *, days: int = 60, limit: int = 10
+) -> list[SpecialDay]:
+    """The special days from `start` (today included) within `days`, at most `limit`:
+    what someone must know before going, the next holiday above all, which a week's
+    table does not say."""
+    found: list[SpecialDay] = []
+    for offset in range(days):
+        day = start + dt.timedelta(days=offset)
+        exception = hours.exception_for(day)
+        info = holiday_calendar.day_info(day)
+        if exception is None and info.kind not in ("holiday", "makeup_workday"):
+            continue
+        intervals, verified = effective_intervals(hours, day)
+        kind = "exception" if exception is not None else info.kind
+        name = (exception.note or info.name) if exception is not None else info.name
+        found.append(SpecialDay(day, kind, name, intervals, verified))
+        if len(found) == limit:
+            break
+    return found

@@ -1,0 +1,98 @@
+"""The page, its assets and its security headers.
+
+One HTML shell; the script reads its settings from `data-` attributes (a
+Content-Security-Policy without inline scripts), and shows every name and address with
+`textContent`, never as markup, so an outlet named `<script>` stays text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, render_template
+from flask.wrappers import Response
+
+import miniprogram_api
+from core.config import Config
+from registry.codes import CATEGORIES
+
+STATIC = Path(__file__).parent / "static"
+LEAFLET = "vendor/leaflet-1.9.4"
+CATEGORY_LABELS = {
+    "bank": "银行",
+    "bank_non_deposit": "非存款类金融机构",
+    "securities": "证券",
+    "insurance": "保险",
+    "trading_settlement": "交易结算",
+    "financial_holding": "金融控股",
+    "monetary_authority": "人民银行",
+    "regulator": "监管机构",
+    "other": "其他",
+}
+
+blp = Blueprint(
+    "h5",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+
+
+@lru_cache(maxsize=1)
+def asset_version() -> str:
+    """A hash of every asset: part of their URLs, so that they can be cached for a year."""
+    digest = hashlib.sha256()
+    for path in sorted(STATIC.rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(STATIC).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def _tile_origin(config: Config) -> str:
+    if not config.map_tiles_url:
+        return ""
+    parts = urlsplit(config.map_tiles_url.replace("{s}", "a"))
+    host = parts.netloc.replace("a.", "*.", 1) if "{s}" in config.map_tiles_url else parts.netloc
+    return f"{parts.scheme}://{host}"
+
+
+@blp.get("/")
+def index() -> Response:
+    """The finder: near me (list and map), search, an outlet's detail, a mistake reported."""
+    config: Config = current_app.extensions["branchfinder.config"]
+    html = render_template(
+        "h5/index.html",
+        api=miniprogram_api.PREFIX,
+        version=asset_version(),
+        leaflet=LEAFLET,
+        tiles=config.map_tiles_url,
+        tiles_coord=config.map_tiles_coord,
+        attribution=config.map_tiles_attribution,
+        categories=[(c, CATEGORY_LABELS.get(c, c)) for c in CATEGORIES],
+    )
+    response = current_app.response_class(html, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@blp.after_request
+def _security_headers(response: Response) -> Response:
+    config: Config = current_app.extensions["branchfinder.config"]
+    tiles = _tile_origin(config)
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; "
+        f"img-src 'self' data: {tiles}".rstrip()
+        + "; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    )
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "no-referrer"  # positions stay with this backend
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Permissions-Policy"] = "geolocation=(self)"
+    if response.mimetype != "text/html" and response.status_code == 200:
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
