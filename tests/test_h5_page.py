@@ -217,3 +217,29 @@ def test_the_map_shows_outlets_close_up_as_the_list_does(
     assert page.locator(".leaflet-interactive").count() == int(
         page.get_attribute("#map", "data-total")
     )
+
+
+def test_the_first_screen_is_light_and_talks_to_this_backend_only(
+    site: tuple[Flask, str], page: Any
+) -> None:
+    """Under 150 KB of script and style before the map library, nothing from another host
+    (the page sends the position to this backend alone), and Leaflet only with the map."""
+    sizes: dict[str, int] = {}
+    hosts: set[str] = set()
+
+    def seen(response: Any) -> None:
+        url = urlsplit(response.url)
+        hosts.add(url.netloc)
+        if url.path.endswith((".js", ".css")):
+            sizes[url.path] = len(response.body())
+
+    page.on("response", seen)
+    open_finder(page, site[1])
+    page.wait_for_load_state("networkidle")
+    assert hosts == {urlsplit(site[1]).netloc}
+    assert not any("leaflet" in path for path in sizes)
+    assert 0 < sum(sizes.values()) < 150_000, sizes
+    page.click("#tab-map")
+    page.wait_for_selector("#map[data-total]", timeout=20_000)
+    assert any("leaflet" in path for path in sizes)
+    assert hosts == {urlsplit(site[1]).netloc}
