@@ -1,4 +1,5 @@
-"""`POST /api/bot/v1/chat`: the chat bot for channels other than WeChat (web, apps, tests).
+"""`POST /api/bot/v1/chat`: the chat bot for channels other than WeChat (web, apps, tests);
+`GET /api/bot/v1/read`: how it reads a search text, for the H5 finder's search box.
 
 Thin: the body becomes a `BotInput` (positions converted to WGS-84), the engine
 answers, and the reply's positions go back in the caller's coordinate system.
@@ -15,12 +16,17 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import abort
 
+from bot.engine import BotEngine
 from bot.messages import BotInput, Engine, SharedLocation
+from bot.suggestions import guess
+from bot.understand import understand
 from bot.wechat import ENGINE_EXTENSION
 from core.config import Config
 from core.coords import COORD_SYSTEMS, CoordinateError, CoordSystem, convert, position_in
-from web.extensions import db_session
+from registry import regions
+from web.extensions import db_session, read_session
 from web.public_blueprint import PublicBlueprint
+from web.public_http import VOCABULARY
 from web.ratelimit import limit_current_client
 from web.schemas import PositionSchema
 
@@ -125,3 +131,125 @@ class Chat(MethodView):
                 }
             )
         return {"reply": answer.text, "results": results, "understood": answer.understood}
+
+
+class ReadArgs(ma.Schema):
+    text = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(1, 100, error="text 应为 1–100 个字符"),
+        metadata={"example": "宁行新街口"},
+    )
+    coord = ma.fields.String(
+        load_default="gcj02",
+        validate=ma.validate.OneOf(COORD_SYSTEMS, error="坐标系应为 wgs84、gcj02 或 bd09"),
+        metadata={"description": "of the places' centres"},
+    )
+
+
+class ReadInstitutionSchema(ma.Schema):
+    fi_code = ma.fields.String(metadata={"description": "the legal entity (head office)"})
+    name = ma.fields.String()
+    short_name = ma.fields.String(allow_none=True)
+
+
+class ReadPlaceSchema(ma.Schema):
+    code = ma.fields.String(metadata={"example": "320102"})
+    name = ma.fields.String(metadata={"example": "玄武区"})
+    centre = ma.fields.Nested(PositionSchema, allow_none=True)
+
+
+class CorrectionSchema(ma.Schema):
+    typed = ma.fields.String(metadata={"example": "中国建没"})
+    meant = ma.fields.String(metadata={"example": "中国建设银行"})
+
+
+class ReadingSchema(ma.Schema):
+    institutions = ma.fields.List(ma.fields.Nested(ReadInstitutionSchema))
+    places = ma.fields.List(ma.fields.Nested(ReadPlaceSchema))
+    landmark = ma.fields.String(
+        allow_none=True, metadata={"description": "the words left: a branch, road or building"}
+    )
+    business_types = ma.fields.List(ma.fields.String())
+    open_now = ma.fields.Boolean()
+    corrections = ma.fields.List(
+        ma.fields.Nested(CorrectionSchema),
+        metadata={"description": "what was read otherwise than typed (pinyin, typos)"},
+    )
+
+
+@blp.route("/read")
+class Read(MethodView):
+    @blp.arguments(ReadArgs, location="query")
+    @blp.response(200, ReadingSchema)
+    @blp.alt_response(422, description="无效的参数 / invalid parameters, named in `errors`")
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """如何理解一句搜索 — how the bot reads a search text: the institutions (工行, 宁行,
+        gonghang, 中国建没), places and other words in it, and what it read otherwise than
+        typed. The H5 finder's search box asks this, so that it understands what the chat bot
+        understands."""
+        engine = current_app.extensions[ENGINE_EXTENSION]
+        if not isinstance(engine, BotEngine):  # pragma: no cover - a stand-in engine
+            abort(503, message="机器人未就绪 / no bot engine")
+        lexicon = engine.lexicon(read_session())
+        u = understand(args["text"], lexicon)
+        coord: CoordSystem = args["coord"]
+        institutions = []
+        for code in u.legal_entities:
+            entity = lexicon.entities.get(code)
+            if entity is not None:
+                institutions.append(
+                    {"fi_code": code, "name": entity.name, "short_name": entity.short_name}
+                )
+        places = []
+        for code in u.places:
+            seat = regions.place(code)
+            places.append(
+                {
+                    "code": code,
+                    "name": lexicon.place_name(code) or code,
+                    "centre": None if seat is None else position_in(seat.lat, seat.lng, coord),
+                }
+            )
+        landmark = u.landmark
+        corrections = []
+        if not institutions and u.landmarks:  # 中国建没: what the bot would offer instead
+            meant = guess(u.text, u.landmarks, lexicon, engine.landmark_index(read_session()))
+            if meant is not None:
+                for code in meant.entities:
+                    entity = lexicon.entities[code]
+                    institutions.append(
+                        {"fi_code": code, "name": entity.name, "short_name": entity.short_name}
+                    )
+                typed = args["text"].strip()
+                landmark = meant.word
+                said = [i["short_name"] or i["name"] for i in institutions]
+                corrections.append(
+                    {"typed": typed, "meant": " ".join([*said, meant.word or ""]).strip()}
+                )
+        if landmark and landmark.isascii():  # typed pinyin (xinjiekou) names no outlet as is
+            spelt = engine.landmark_index(read_session()).spelt_from_pinyin(landmark)
+            if spelt is not None:
+                corrections.append({"typed": landmark, "meant": spelt})
+                landmark = spelt
+        for match in u.matches:
+            if match.how not in ("pinyin", "near_pinyin", "fuzzy") or not match.values:
+                continue
+            first = match.values[0]
+            meant = (
+                lexicon.entities[first].short_name or lexicon.entities[first].name
+                if first in lexicon.entities
+                else lexicon.place_name(first)
+            )
+            if meant and meant != match.text:
+                corrections.append({"typed": match.text, "meant": meant})
+        return {
+            "institutions": institutions,
+            "places": places,
+            "landmark": landmark,
+            "business_types": list(u.business_types),
+            "open_now": u.open_now,
+            "corrections": corrections,
+        }
+
+
+blp.cache({"Read": VOCABULARY})

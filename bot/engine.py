@@ -165,6 +165,10 @@ class BotEngine:
     def lexicon(self, session: Session) -> Lexicon:
         return self._vocabulary.get(session).lexicon
 
+    def landmark_index(self, session: Session) -> LandmarkIndex:
+        """The place words of outlet names, which typos are corrected against."""
+        return self._vocabulary.get(session).landmarks
+
     def reply(self, session: Session, message: BotInput, now: datetime) -> BotReply:
         key = user_key(message.user, self._secret)
         if message.event == "unsubscribe":

@@ -59,6 +59,18 @@ class LandmarkIndex:
                     break
         return word
 
+    def spelt_from_pinyin(self, typed: str) -> str | None:
+        """The outlet-name word whose pinyin is `typed` (xinjiekou → 新街口; spaces and case
+        ignored), the commonest of several; None when none is."""
+        wanted = "".join(typed.lower().split())
+        if not wanted.isascii() or not wanted.isalpha():
+            return None
+        best: tuple[int, str] | None = None
+        for word, sound in zip(self._words, self._pinyin, strict=True):
+            if sound == wanted and (best is None or (self._counts[word], word) > best):
+                best = (self._counts[word], word)
+        return None if best is None else best[1]
+
     def correct(self, word: str) -> str | None:
         """The outlet-name word `word` was most likely meant to be, or None.
 

@@ -16,6 +16,7 @@ from flask import Blueprint, current_app, render_template
 from flask.wrappers import Response
 
 import miniprogram_api
+from bot.api import PREFIX as BOT_PREFIX
 from core.config import Config
 from registry.codes import CATEGORIES
 
@@ -68,6 +69,7 @@ def index() -> Response:
     html = render_template(
         "h5/index.html",
         api=miniprogram_api.PREFIX,
+        bot_api=BOT_PREFIX,
         version=asset_version(),
         leaflet=LEAFLET,
         tiles=config.map_tiles_url,

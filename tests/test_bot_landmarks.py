@@ -51,3 +51,11 @@ def test_real_words_and_unrelated_ones_are_left_alone(index: LandmarkIndex, type
 
 def test_an_empty_index_corrects_nothing() -> None:
     assert LandmarkIndex([], PLACES).correct("新街扣") is None
+
+
+def test_a_word_typed_in_pinyin_is_spelt_as_names_spell_it() -> None:
+    index = LandmarkIndex([("新街口", 5), ("新界口", 1), ("珠江路", 3)], [])
+    assert index.spelt_from_pinyin("xinjiekou") == "新街口"  # the commoner of two sounds
+    assert index.spelt_from_pinyin("Zhu Jiang Lu") == "珠江路"
+    assert index.spelt_from_pinyin("gulou") is None
+    assert index.spelt_from_pinyin("新街口") is None

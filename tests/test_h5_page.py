@@ -243,3 +243,29 @@ def test_the_first_screen_is_light_and_talks_to_this_backend_only(
     page.wait_for_selector("#map[data-total]", timeout=20_000)
     assert any("leaflet" in path for path in sizes)
     assert hosts == {urlsplit(site[1]).netloc}
+
+
+@pytest.mark.parametrize(
+    ("typed", "entity_short"),
+    [("宁行新街口", "南银"), ("gonghang xinjiekou", "工行"), ("中国建没新街扣", "建行")],
+)
+def test_the_search_box_reads_what_the_chat_bot_reads(
+    site: tuple[Flask, str], page: Any, typed: str, entity_short: str
+) -> None:
+    """Aliases, pinyin and typos as the bot reads them (/api/bot/v1/read): the results are
+    that institution's outlets, and a corrected text says what it was read as."""
+    reading = api(site).get("/api/bot/v1/read", query_string={"text": typed}).get_json()
+    assert [i["short_name"] for i in reading["institutions"]] == [entity_short]
+    code = reading["institutions"][0]["fi_code"]
+    open_finder(page, site[1])
+    page.fill("#q", typed)
+    page.press("#q", "Enter")
+    page.wait_for_function("() => location.search.includes('q=')")
+    page.wait_for_load_state("networkidle")
+    found = listed(page)
+    assert found
+    for fi_code in found:
+        assert api(site).get(f"{API}/outlets/{fi_code}").get_json()["legal_entity_code"] == code
+    if reading["corrections"]:
+        assert page.is_visible("#didyoumean")
+        assert reading["corrections"][0]["meant"] in page.inner_text("#didyoumean")

@@ -41,9 +41,9 @@
     if (push) history.pushState(null, "", url); else history.replaceState(null, "", url);
   }
 
-  function get(path, query) {
+  function get(path, query, base) {
     var qs = query ? "?" + new URLSearchParams(query).toString() : "";
-    return fetch(API + path + qs, { headers: { Accept: "application/json" } }).then(function (r) {
+    return fetch((base || API) + path + qs, { headers: { Accept: "application/json" } }).then(function (r) {
       return r.json().then(function (data) {
         if (!r.ok) throw new Error(data.message || ("HTTP " + r.status));
         return data;
@@ -175,47 +175,93 @@
     return li;
   }
 
-  function listQuery() {
-    var query = filters({ limit: PAGE, coord: "wgs84" });
-    if (state.lat && state.lng) { query.lat = state.lat; query.lng = state.lng; }
-    if (state.q) { query.q = state.q; return ["/outlets/search", query]; }
-    query.radius_m = state.region ? RADIUS_PLACE : RADIUS_NEAR;
-    if (state.region) query.region = state.region;
-    return ["/outlets/nearby", query];
+  // How the chat bot reads a search text (工行, 宁行, gonghang, 中国建没): the same matching,
+  // asked of the bot's API, turned into the finder's filters.
+  var readings = {};
+  function read(text) {
+    if (!readings[text]) readings[text] = get("/read", { text: text, coord: "wgs84" }, body.dataset.botApi);
+    return readings[text];
+  }
+
+  function prefix(code) {
+    return /0000$/.test(code) ? code.slice(0, 2) : /00$/.test(code) ? code.slice(0, 4) : code;
+  }
+
+  function listQuery(text, limit) {
+    var query = filters({ limit: limit || PAGE, coord: "wgs84" });
+    if (!text) {
+      query.lat = state.lat; query.lng = state.lng;
+      query.radius_m = state.region ? RADIUS_PLACE : RADIUS_NEAR;
+      if (state.region) query.region = state.region;
+      return Promise.resolve(["/outlets/nearby", query, null]);
+    }
+    return read(text).then(function (r) {
+      if (r.institutions.length && !state.institution) query.institution = r.institutions.map(function (i) { return i.fi_code; }).join(",");
+      if (r.business_types.length && !state.business_type) query.business_type = r.business_types.join(",");
+      if (r.open_now) query.open_now = "true";
+      var place = r.places[0];
+      var lat = state.lat, lng = state.lng;
+      if (place) {
+        query.region = prefix(place.code);
+        if (place.centre && !lat) { lat = place.centre.lat.toFixed(6); lng = place.centre.lng.toFixed(6); }
+      }
+      if (lat && lng) { query.lat = lat; query.lng = lng; }
+      if (r.landmark) {
+        query.q = r.landmark;
+        var plain = filters({ limit: query.limit, coord: "wgs84", q: text });
+        if (state.lat && state.lng) { plain.lat = state.lat; plain.lng = state.lng; }
+        return ["/outlets/search", query, r, plain];  // plain: a whole name, typos and all
+      }
+      if (query.lat && (query.institution || query.region || query.business_type)) {
+        query.radius_m = 50000;
+        return ["/outlets/nearby", query, r];
+      }
+      query.q = text;
+      return ["/outlets/search", query, r];
+    }).catch(function () {
+      query.q = text;
+      return ["/outlets/search", query, null];
+    });
   }
 
   function showList(more) {
     var list = $("list");
     if (!more) { list.textContent = ""; cursor = null; $("didyoumean").hidden = true; }
     if (!state.q && !(state.lat && state.lng)) { $("more").hidden = true; return Promise.resolve(); }
-    var pq = listQuery();
-    if (more && cursor) pq[1].cursor = cursor;
     status(more ? "" : "正在查找…");
-    return get(pq[0], pq[1]).then(function (page) {
+    return (more && paging ? Promise.resolve(paging) : listQuery(state.q)).then(function (pq) {
+      if (!more) corrected(pq[2]);
+      return fetchPage(pq, more ? cursor : null, true);
+    }).then(function (page) {
       page.items.forEach(function (o) { list.appendChild(item(o)); });
       cursor = page.next_cursor;
       $("more").hidden = !cursor;
       var n = list.children.length;
       if (n) status((state.q ? "“" + state.q + "”的结果" : "附近的网点") + "，共显示 " + n + " 个");
       else status(state.q ? "没有找到“" + state.q + "”。" : "附近没有符合条件的网点，试试放宽筛选。");
-      if (!n && state.q) didYouMean(state.q);
     }).catch(function (error) { status("查询失败：" + error.message); });
   }
 
-  function didYouMean(q) {
-    // the text search already forgives typos; with nothing found, the closest names to
-    // the text's first characters are offered instead
-    if (q.length < 3) return;
-    get("/outlets/search", { q: q.slice(0, 2), limit: 1, coord: "wgs84" }).then(function (page) {
-      if (!page.items.length) return;
-      var hint = $("didyoumean");
-      hint.textContent = "您是不是要找：";
-      var a = el("a", page.items[0].name);
-      a.href = "?o=" + encodeURIComponent(page.items[0].fi_code);
-      a.addEventListener("click", function (e) { e.preventDefault(); openDetail(page.items[0].fi_code); });
-      hint.appendChild(a);
-      hint.hidden = false;
+  // The page's query, and when its words find nothing, the text searched as typed (a whole
+  // outlet name with a typo is for the text search's resemblance to find).
+  var paging = null;  // the list's query, for its next pages
+  function fetchPage(pq, after, keep) {
+    var query = Object.assign({}, pq[1]);
+    if (after) query.cursor = after;
+    return get(pq[0], query).then(function (page) {
+      if (page.items.length || after || !pq[3]) { if (keep) paging = pq; return page; }
+      if (keep) paging = ["/outlets/search", pq[3], null, null];
+      return get("/outlets/search", pq[3]);
     });
+  }
+
+  function corrected(reading) {
+    var hint = $("didyoumean");
+    hint.hidden = true;
+    if (!reading || !reading.corrections.length) return;
+    var c = reading.corrections[0];
+    hint.textContent = "您是不是要找“" + c.meant + "”？已按此为您查找（您输入的是“" + c.typed + "”）。";
+    hint.hidden = false;
   }
 
   // -- search box with suggestions -----------------------------------------------------------
@@ -227,9 +273,10 @@
     clearTimeout(typing);
     if (!text) { box.hidden = true; return; }
     typing = setTimeout(function () {
-      var query = { q: text, limit: 6, coord: "wgs84", fields: "name,address" };
-      if (state.lat && state.lng) { query.lat = state.lat; query.lng = state.lng; }
-      get("/outlets/search", query).then(function (page) {
+      listQuery(text, 6).then(function (pq) {
+        pq[1].fields = "name,address";
+        return fetchPage(pq, null);
+      }).then(function (page) {
         if ($("q").value.trim() !== text) return;  // typed on meanwhile
         box.textContent = "";
         page.items.forEach(function (o) {
