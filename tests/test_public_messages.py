@@ -36,6 +36,7 @@ GOOD_QUERY = {
     "lat": "32.0415",
     "lng": "118.784",
     "q": "工行",
+    "text": "工行新街口",  # GET /api/bot/v1/read
     "min_lat": "32.0",
     "min_lng": "118.7",
     "max_lat": "32.1",

@@ -175,6 +175,13 @@ class Institution(Base):
             "region_code",
             postgresql_ops={"region_code": "text_pattern_ops"},
         ),
+        # The head offices (a few hundred among a million outlets): /institutions and the
+        # bot's lexicon list them; migration 0019.
+        Index(
+            "ix_institution_head_offices",
+            "fi_code",
+            postgresql_where=text("level = 'head_office'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
