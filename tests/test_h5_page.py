@@ -269,3 +269,27 @@ def test_the_search_box_reads_what_the_chat_bot_reads(
     if reading["corrections"]:
         assert page.is_visible("#didyoumean")
         assert reading["corrections"][0]["meant"] in page.inner_text("#didyoumean")
+
+
+def test_accessible_labelled_and_readable_at_twice_the_text_size(
+    site: tuple[Flask, str], page: Any
+) -> None:
+    """Every control has a label, and at 200% text size nothing is wider than the phone."""
+    open_finder(page, site[1])
+    unlabelled = page.evaluate(
+        """() => [...document.querySelectorAll('input, select, textarea')]
+            .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
+            .map(e => e.id)"""
+    )
+    assert unlabelled == []
+    buttons = page.evaluate(
+        "() => [...document.querySelectorAll('button')].filter(b => !b.textContent.trim()).length"
+    )
+    assert buttons == 0
+    page.evaluate("() => { document.documentElement.style.fontSize = '200%'; }")
+    for view in ("list", "detail"):
+        if view == "detail":
+            page.click("#list li a")
+            page.wait_for_selector("#d-name:not(:empty)")
+        wide = page.evaluate("() => document.documentElement.scrollWidth")
+        assert wide <= 375, (view, wide)
