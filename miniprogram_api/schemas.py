@@ -338,9 +338,17 @@ class ClusterSchema(ma.Schema):
 
 class ViewportSchema(ma.Schema):
     coord = ma.fields.String()
-    total = ma.fields.Integer(metadata={"description": "outlets in the viewport"})
+    total = ma.fields.Integer(
+        metadata={"description": "outlets in the viewport, every pin's parts included"}
+    )
     mode = ma.fields.String(metadata={"description": "outlets (few) or clusters (many)"})
-    items = ma.fields.List(ma.fields.Nested(OutletSummarySchema))
+    items = ma.fields.List(
+        ma.fields.Nested(OutletSummarySchema),
+        metadata={
+            "description": "one per pin: outlets at one exact position (a branch and "
+            "the ATMs in it) are one item, the others in its `parts`"
+        },
+    )
     clusters = ma.fields.List(ma.fields.Nested(ClusterSchema))
 
 
@@ -414,7 +422,7 @@ class FeatureSchema(ma.Schema):
     properties = ma.fields.Dict(
         metadata={
             "description": "an outlet's fields but its position (as in the JSON list), or, "
-            "for a cluster, {cluster: true, count}"
+            "for a cluster, {cluster: true, count, kinds}"
         }
     )
 

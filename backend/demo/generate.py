@@ -641,6 +641,7 @@ class _Generator:
         n = int(_weighted(rng, tuple((str(k), w) for k, w in ATM_COUNTS)))
         has_24h = "self_service_24h" in branch.profile["business_types"].split(";")
         in_branch = 0
+        named: set[str] = set()  # two machines at one mall of one branch: numbered
         for _ in range(n):
             if state.next_seq > MAX_SEQUENCE:
                 return  # the entity's codes are used up: no more machines
@@ -688,6 +689,9 @@ class _Generator:
                     k: branch.profile[k]
                     for k in ("latitude", "longitude", "coord_system", "accuracy_m")
                 }
+            if name in named:
+                name = f"{name}{len(named) + 1}"
+            named.add(name)
             if hours == "24/7":
                 types.append("self_service_24h")
             self.profiles.append(
