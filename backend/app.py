@@ -27,6 +27,7 @@ def init_staff_services(app: Flask, config: Config) -> None:
     """What the staff uploads need besides the database: WeChat sign-in and photo storage."""
     from pathlib import Path
 
+    from miniprogram_api.wechat_js import init_js_sdk
     from miniprogram_api.wechat_login import MiniProgramLogin
     from uploads import photos
     from uploads.photo_store import DirectoryPhotoStore
@@ -38,6 +39,7 @@ def init_staff_services(app: Flask, config: Config) -> None:
         config.wechat_api_timeout_s,
     )
     app.extensions["branchfinder.photos"] = DirectoryPhotoStore(Path(config.photo_dir))
+    init_js_sdk(app, config)  # the H5 page's wx.config, signed with the official account's
     photos.configure_concurrency(config.photo_workers)
 
 

@@ -117,12 +117,18 @@ def demo() -> None:
     required=True,
     help="Directory for institutions.csv and profiles.csv.",
 )
+@click.option(
+    "--atms/--no-atms",
+    default=True,
+    show_default=True,
+    help="With the banks' self-service points (two to three per branch) beyond the outlets.",
+)
 @click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
-def demo_generate(outlets: int, seed: int, out_dir: Path, progress: bool) -> None:
+def demo_generate(outlets: int, seed: int, out_dir: Path, progress: bool, atms: bool) -> None:
     """Write institutions.csv (registry import format) and profiles.csv to OUT."""
     from backend.demo.generate import generate
 
-    result = generate(out_dir, outlets=outlets, seed=seed, progress=progress)
+    result = generate(out_dir, outlets=outlets, seed=seed, progress=progress, atms=atms)
     click.echo(
         f"wrote {result.institutions} institutions and {result.profiles} profiles to {out_dir}",
         err=True,
@@ -145,6 +151,12 @@ def demo_generate(outlets: int, seed: int, out_dir: Path, progress: bool) -> Non
 )
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--if-empty", is_flag=True, help="Do nothing when institutions are already loaded.")
+@click.option(
+    "--atms/--no-atms",
+    default=True,
+    show_default=True,
+    help="With the banks' self-service points (two to three per branch) beyond the outlets.",
+)
 @click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
 @DB_OPTION
 def demo_load(
@@ -152,6 +164,7 @@ def demo_load(
     outlets: int,
     seed: int,
     if_empty: bool,
+    atms: bool,
     progress: bool,
     database_url: str,
 ) -> None:
@@ -170,7 +183,7 @@ def demo_load(
     with tempfile.TemporaryDirectory(prefix="branchfinder-demo-") as tmp:
         if data_dir is None:
             data_dir = Path(tmp)
-            generate(data_dir, outlets=outlets, seed=seed, progress=progress)
+            generate(data_dir, outlets=outlets, seed=seed, progress=progress, atms=atms)
         try:
             counts = load_demo(sessions, data_dir, progress=progress)
         except DemoLoadError as exc:

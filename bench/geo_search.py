@@ -51,8 +51,11 @@ from registry.regions import jiangsu_places
 JIANGSU = BBox(30.7, 116.3, 35.2, 121.9)
 
 
-def bench_database(outlets: int, prefix: str = "branchfinder_bench_geo_") -> str:
-    """The benchmark database `<prefix><outlets>`, migrated to head, loaded once, analysed."""
+def bench_database(
+    outlets: int, prefix: str = "branchfinder_bench_geo_", load_args: tuple[str, ...] = ()
+) -> str:
+    """The benchmark database `<prefix><outlets>`, migrated to head, loaded once (with
+    `load_args` for `branchfinder demo load`, e.g. --no-atms), analysed."""
     url = make_url(normalise_url(server_url())).set(database=f"{prefix}{outlets}")
     rendered = url.render_as_string(hide_password=False)
     create_database(rendered)
@@ -75,6 +78,7 @@ def bench_database(outlets: int, prefix: str = "branchfinder_bench_geo_") -> str
                 "--database-url",
                 rendered,
                 "--no-progress",
+                *load_args,
             ],
             check=True,
         )

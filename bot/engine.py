@@ -61,6 +61,7 @@ DEFAULT_COUNT = 5
 CANDIDATES = 60  # rows read to re-rank by name when the user named a place or branch
 VOCABULARY_CHECK_S = 30.0  # how often to ask whether an import changed names
 SUGGESTIONS = 3
+BRANCHES = ("branch",)
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class _Search:
     near: tuple[float, float] | None
     what: str = ""  # how the reply names what was asked for: 中国工商银行, 银行, ...
     also: tuple[str, ...] = ()  # other landmark words, each in the name or the address
+    kinds: tuple[str, ...] = ()  # outlet kinds; empty: branches (Understanding.kinds)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -94,6 +96,7 @@ class _Search:
             "near": list(self.near) if self.near else None,
             "what": self.what,
             "also": list(self.also),
+            "kinds": list(self.kinds),
         }
 
     @classmethod
@@ -112,6 +115,7 @@ class _Search:
             near=(float(near[0]), float(near[1])) if near else None,
             what=str(data.get("what", "")),
             also=tuple(data.get("also", ())),
+            kinds=tuple(data.get("kinds", ())),
         )
 
 
@@ -243,6 +247,7 @@ class BotEngine:
             entities=u.legal_entities,
             categories=u.categories,
             business_types=u.business_types,
+            kinds=u.kinds,
             regions=places,
             landmark=longest,
             also=tuple(w for w in u.landmarks if w != longest),
@@ -399,6 +404,9 @@ class BotEngine:
             legal_entities=wanted.entities,
             categories=wanted.categories,
             business_types=wanted.business_types,
+            # branches unless machines were asked for: the bot answers a bank's name or
+            # 银行 with places to walk into, and 取钱 / ATM with cash machines
+            kinds=wanted.kinds or BRANCHES,
             open_at=now if wanted.open_now else None,
             # the landmark first (the service ranks names by it), then the other words
             words=(wanted.landmark, *wanted.also) if wanted.landmark else (),
@@ -625,6 +633,8 @@ class BotEngine:
         if u.open_now:
             parts.append("现在营业")
         parts += [BY_KEY[k].label_zh for k in u.business_types if k in BY_KEY]
+        if u.kinds:
+            parts.append("ATM / 自助银行")
         what = self._describe(u, lexicon)
         if what:
             parts.append(what)

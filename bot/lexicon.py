@@ -59,6 +59,7 @@ Kind = Literal[
     "entity",  # value: legal entity code
     "category",  # value: institution category (bank, insurance, securities)
     "business",  # value: business type key
+    "machine",  # a cash machine is asked for: an ATM or a self-service bank (outlet kinds)
     "place",  # value: GB/T 2260 region code
     "nearest",
     "open_now",
@@ -127,11 +128,14 @@ _GROUPS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
 # --- business types ---------------------------------------------------------------------------
 
 # Everyday words for each business type key; each type's own Chinese label is added too.
-# Cash versus self-service: the words for a machine (ATM, 取款机, 自助, 24小时) mean the
-# 24-hour self-service key; 取钱/存钱/现金 mean counter cash service. `understand` drops
-# `cash` when `self_service_24h` is asked for, since the search requires every type named.
+# Cash: taking or putting cash (取钱, 存钱) is a machine's job (MACHINE_WORDS: ATMs and
+# self-service banks, which the search finds as kinds of outlet); 现金, 存取款, 定期 mean
+# the counter. 24小时 means open all hours (self_service_24h). `understand` drops `cash`
+# when `self_service_24h` is asked for, since the search requires every type named.
 _BUSINESS_WORDS: dict[str, tuple[str, ...]] = {
-    "cash": _w("取钱 存钱 取款 存款 取现 现金 存取款 提现 取现金 存现金 定期 活期 存定期"),
+    "cash": _w("存款 现金 存取款 定期 活期 存定期"),
+    "cash_out": _w("取钱 取款 取现 提现 取现金 取点钱 取个钱 取取钱 取款机 提款机 自动取款机"),
+    "cash_in": _w("存钱 存现金 存现 存点钱 存款机 存钱机"),
     "personal_account": _w(
         "开户 办卡 开卡 办银行卡 办张卡 开个户 开账户 开银行卡 申请银行卡 储蓄卡 借记卡"
     ),
@@ -158,14 +162,19 @@ _BUSINESS_WORDS: dict[str, tuple[str, ...]] = {
     "securities": _w("证券 炒股 股票 股票开户 证券开户"),
     "precious_metals": _w("黄金 金条 买金条 买黄金 白银 积存金"),
     "social_security_card": _w("社保卡 社保 医保卡 市民卡 社会保障卡"),
-    "self_service_24h": _w(
-        "atm atm机 取款机 提款机 存款机 柜员机 自动取款机 自助 自助银行 自助机 24小时 24h "
-        "二十四小时 全天 通宵"
-    ),
+    "self_service_24h": _w("24小时 24h 二十四小时 全天 通宵 24小时自助银行"),
     "wheelchair_access": _w("无障碍 轮椅 轮椅通道 残疾人 残障 坡道 盲道"),
     "elderly_friendly": _w("适老 适老化 老年人 老人 老年 敬老 爱老"),
     "parking": _w("停车 停车场 停车位 车位 好停车 能停车 方便停车"),
 }
+
+# Words that ask for a cash machine: the search then looks among ATMs and self-service
+# banks (core.models.registry.OUTLET_KINDS) instead of branches.
+MACHINE_WORDS = _w(
+    "atm atm机 柜员机 自助 自助银行 自助机 自助设备 离行式自助银行 存取款机 存取款一体机 "
+    "取钱 取款 取现 提现 取现金 取点钱 取个钱 取取钱 取款机 提款机 自动取款机 "
+    "存钱 存现金 存现 存点钱 存款机 存钱机 24小时自助银行"
+)
 
 # Institution categories as `registry.codes` names them (the fi_code's first letter).
 _CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
@@ -438,6 +447,8 @@ def _static() -> _Static:
         _add(table, bt.label_zh, Meaning("business", bt.key))
         for word in _BUSINESS_WORDS.get(bt.key, ()):
             _add(table, word, Meaning("business", bt.key))
+    for word in MACHINE_WORDS:
+        _add(table, word, Meaning("machine", "machine"))
     for category, words in _CATEGORY_WORDS.items():
         for word in words:
             _add(table, word, Meaning("category", category))

@@ -103,6 +103,9 @@ class Match:
     score: float
 
 
+MACHINE_KINDS = ("self_service", "atm")  # what a cash machine word asks for
+
+
 @dataclass(frozen=True)
 class Understanding:
     """What one message asks for, in the registry's terms, for the engine to act on.
@@ -115,6 +118,9 @@ class Understanding:
     legal_entities: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     business_types: tuple[str, ...] = ()
+    # outlet kinds (core.models.registry.OUTLET_KINDS); empty: branches, as people mean
+    # by 银行 and a bank's name; a cash machine word (取钱, ATM) asks for the machines
+    kinds: tuple[str, ...] = ()
     places: tuple[str, ...] = ()  # region codes; several when a name is ambiguous
     landmarks: tuple[str, ...] = ()  # unrecognised words, for outlet names and addresses
     wants_nearest: bool = False
@@ -138,6 +144,7 @@ class Understanding:
             self.legal_entities
             or self.categories
             or self.business_types
+            or self.kinds
             or self.places
             or self.landmarks
         )
@@ -148,6 +155,7 @@ class Understanding:
             "legal_entities": list(self.legal_entities),
             "categories": list(self.categories),
             "business_types": list(self.business_types),
+            "kinds": list(self.kinds),
             "places": list(self.places),
             "landmark": self.landmark,
             "wants_nearest": self.wants_nearest,
@@ -637,7 +645,7 @@ def _assemble(s: str, pieces: list[_Piece]) -> Understanding:
     count: int | None = None
     index: int | None = None
     radius: int | None = None
-    nearest = open_now = greeting = help_ = False
+    nearest = open_now = greeting = help_ = machine = False
 
     for piece in pieces:
         if piece.sep:
@@ -674,6 +682,8 @@ def _assemble(s: str, pieces: list[_Piece]) -> Understanding:
                 categories.append(m.value)
             elif m.kind == "business":
                 business.append(m.value)
+            elif m.kind == "machine":
+                machine = True
             elif m.kind == "nearest":
                 nearest = True
             elif m.kind == "open_now":
@@ -701,6 +711,7 @@ def _assemble(s: str, pieces: list[_Piece]) -> Understanding:
         legal_entities=_unique(entities),
         categories=_unique(categories),
         business_types=business_types,
+        kinds=MACHINE_KINDS if machine else (),
         places=_narrow_places(place_groups),
         landmarks=_unique(landmarks),
         wants_nearest=nearest,

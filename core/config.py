@@ -148,6 +148,11 @@ class Config:
         default_factory=lambda: _env("BRANCHFINDER_WECHAT_AES_KEY", ""), repr=False
     )
     wechat_appid: str = field(default_factory=lambda: _env("BRANCHFINDER_WECHAT_APPID", ""))
+    # The official account's AppSecret: the H5 page's JS-SDK signature (miniprogram_api/
+    # wechat_js.py) needs its jsapi_ticket. Unset: the page opens map apps by link only.
+    wechat_secret: str = field(
+        default_factory=lambda: _env("BRANCHFINDER_WECHAT_SECRET", ""), repr=False
+    )
     # How long the bot may think before WeChat gets a fallback text: WeChat drops the
     # connection after 5 s, so this must leave room for the database and the network.
     wechat_reply_budget_s: float = field(

@@ -41,6 +41,8 @@ class OutletRecord:
     service_links: list[dict[str, Any]]
     last_confirmed_at: datetime | None
     photos: list[dict[str, Any]]
+    kind: str = "branch"  # core.models.registry.OUTLET_KINDS
+    parent_code: str | None = None
 
 
 def _last_confirmed(provenance: dict[str, Any] | None) -> datetime | None:
@@ -95,6 +97,8 @@ def detail(session: Session, fi_code: str) -> OutletRecord | None:
         service_links=list(profile.service_links) if profile else [],
         last_confirmed_at=_last_confirmed(profile.provenance if profile else None),
         photos=outlet_photos.published(session, inst.id) if profile else [],
+        kind=inst.kind,
+        parent_code=inst.parent_code,
     )
 
 

@@ -15,6 +15,14 @@ SQL statement and returns plain hits. Design notes:
   uses ST_DWithin. A map viewport uses the bounding-box operator `&&`.
 - Revoked institutions and outlets without a position never appear: every query
   starts from `visible_outlets()`.
+- Kinds (`Filters.kinds`: branches, self-service banks, ATMs; core.models.registry) are a
+  filter like any other, on `outlet_profile.kind` (a copy of the institution's, kept by
+  triggers), so the finder, the map and the bot find ATMs through this one service. With
+  two to three ATMs around each branch, nearest branches through the index of every
+  outlet would read three to four times the entries; a partial GiST index of branches
+  (migration 0020) hands them out alone. The planner proves `kind = ANY('{branch}')`
+  implies the index's `kind = 'branch'` because the values reach it as literals (psycopg2
+  interpolates them; nothing is a server-side prepared parameter).
 - Words (`Filters.words`, the chat bot's landmarks: 新街口, 头桥) must each occur in
   the name, address or short name. Chinese place words are two to four characters,
   too short for pg_trgm (no trigram lies inside two characters, so `ILIKE '%头桥%'`
@@ -117,6 +125,7 @@ class Filters:
 
     legal_entities: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()  # core.models.registry.OUTLET_KINDS, any of them
     business_types: tuple[str, ...] = ()  # all of them (services and facilities alike)
     region_prefix: str | None = None
     open_at: datetime | None = None  # timezone-aware
@@ -182,6 +191,8 @@ class OutletHit(NamedTuple):
     distance_m: float | None
     business_types: tuple[str, ...]
     opening_hours_json: str | None  # as stored; profiles.opening.parse_stored reads it
+    kind: str  # core.models.registry.OUTLET_KINDS
+    parent_code: str | None  # a self-service point's branch
 
 
 _POINT_4326 = Geography(geometry_type="POINT", srid=4326)
@@ -205,6 +216,7 @@ _PARAM_TYPES: dict[str, Any] = {
     "radius_m": Float(),
     "legal_entities": ARRAY(String()),
     "categories": ARRAY(String()),
+    "kinds": ARRAY(String()),
     "business_types": ARRAY(Text()),
     "region_prefix": String(),
     "region_min_lat": Float(),
@@ -250,6 +262,8 @@ def visible_outlets() -> Select[Any]:
             func.array_to_string(OutletProfile.business_types, ",").label("business_types"),
             # A hash of the stored schedule, not the schedule: see `_hits`.
             hours_key(OutletProfile.opening_hours).label("hours_key"),
+            OutletProfile.kind,
+            Institution.parent_code,
         )
         .join(OutletProfile, OutletProfile.institution_id == Institution.id)
         .where(Institution.status == "active", OutletProfile.position.is_not(None))
@@ -280,6 +294,7 @@ class _Shape:
     legal_entities: bool
     one_entity: bool
     categories: bool
+    kinds: bool
     business_types: bool
     region: bool
     region_box: bool
@@ -299,6 +314,7 @@ class _Shape:
             legal_entities=bool(f.legal_entities),
             one_entity=len(f.legal_entities) == 1,
             categories=bool(f.categories),
+            kinds=bool(f.kinds),
             business_types=bool(f.business_types),
             region=bool(f.region_prefix),
             region_box=area is not None,
@@ -350,6 +366,8 @@ def parameters(query: SearchQuery) -> dict[str, Any]:
         values["legal_entities"] = list(f.legal_entities)
     if f.categories:
         values["categories"] = list(f.categories)
+    if f.kinds:
+        values["kinds"] = list(f.kinds)
     if f.business_types:
         values["business_types"] = list(f.business_types)
     if f.region_prefix:
@@ -395,6 +413,8 @@ def _conditions(
         conditions.append(Institution.legal_entity_code == any_(_param("legal_entities")))
     if shape.categories:
         conditions.append(Institution.category == any_(_param("categories")))
+    if shape.kinds:
+        on_profile.append(OutletProfile.kind == any_(_param("kinds")))
     if shape.business_types:
         on_profile.append(OutletProfile.business_types.contains(_param("business_types")))
     if shape.region:
@@ -642,7 +662,12 @@ def _paged_nearest_first(shape: _Shape) -> Select[Any]:
     order = OutletProfile.position.op("<->")(here)
     nearest = (
         select(OutletProfile.institution_id.label("institution_id"), order.label("knn"))
-        .where(OutletProfile.position.is_not(None), OutletProfile.position.op("&&")(box))
+        .where(
+            OutletProfile.position.is_not(None),
+            OutletProfile.position.op("&&")(box),
+            # the kinds asked for, read from the branches' own index when only they are
+            *((OutletProfile.kind == any_(_param("kinds")),) if shape.kinds else ()),
+        )
         .order_by(order)
         .limit(_param("scan"))
         .subquery("nearest")
@@ -771,7 +796,7 @@ def _hits(db: Session | Connection, rows: Sequence[Sequence[Any]]) -> list[Outle
 def _hit(row: Sequence[Any], hours: str | None) -> OutletHit:
     # By position (visible_outlets' columns, then distance_m if selected): reading a
     # Row's attributes by name cost more than building the hit.
-    distance = row[13] if len(row) > 13 else None
+    distance = row[15] if len(row) > 15 else None
     types = row[11]
     return OutletHit._make(
         (
@@ -779,6 +804,8 @@ def _hit(row: Sequence[Any], hours: str | None) -> OutletHit:
             None if distance is None else float(distance),
             tuple(types.split(",")) if types else (),
             hours,
+            row[13],
+            row[14],
         )
     )
 

@@ -22,6 +22,7 @@ from registry.codes import CATEGORIES
 
 STATIC = Path(__file__).parent / "static"
 LEAFLET = "vendor/leaflet-1.9.4"
+WEIXIN_JS = "vendor/weixin-js-sdk-1.6.5"
 CATEGORY_LABELS = {
     "bank": "银行",
     "bank_non_deposit": "非存款类金融机构",
@@ -72,6 +73,7 @@ def index() -> Response:
         bot_api=BOT_PREFIX,
         version=asset_version(),
         leaflet=LEAFLET,
+        wx=WEIXIN_JS,
         tiles=config.map_tiles_url,
         tiles_coord=config.map_tiles_coord,
         attribution=config.map_tiles_attribution,

@@ -19,6 +19,7 @@ def register(api: Api) -> None:
     from miniprogram_api.outlets import blp as outlets_blp
     from miniprogram_api.photos import blp as photos_blp
     from miniprogram_api.staff import blp as staff_blp
+    from miniprogram_api.wechat_js import blp as wechat_js_blp
 
     api.spec.components.security_scheme(
         "staffToken",
@@ -28,5 +29,5 @@ def register(api: Api) -> None:
             "description": "the token of POST /api/mp/v1/auth/login",
         },
     )
-    for blp in (outlets_blp, feedback_blp, photos_blp, auth_blp, staff_blp):
+    for blp in (outlets_blp, feedback_blp, photos_blp, auth_blp, staff_blp, wechat_js_blp):
         api.register_blueprint(blp, url_prefix=PREFIX)

@@ -19,6 +19,7 @@ from flask_smorest import abort
 
 from core.coords import CoordinateError, CoordSystem, convert, position_in, positions_in
 from geo import outlets as outlet_records
+from geo.clusters import Pin
 from geo.clusters import viewport as viewport_service
 from geo.search import BBox, Filters, OutletHit, Point, SearchError, SearchQuery, search
 from miniprogram_api.schemas import (
@@ -37,7 +38,7 @@ from miniprogram_api.schemas import (
     ViewportSchema,
     encode_cursor,
 )
-from profiles.business_types import BUSINESS_TYPES, BY_KEY
+from profiles.business_types import BUSINESS_TYPES, BY_KEY, facilities
 from profiles.opening import open_state, open_states, parse_stored, special_days, to_local
 from registry import regions
 from web.api import prebuilt
@@ -84,6 +85,7 @@ def _filters(args: dict[str, Any], moment: datetime) -> Filters:
     return Filters(
         legal_entities=tuple(args["institution"]),
         categories=tuple(args["category"]),
+        kinds=tuple(args["kind"]),
         business_types=tuple(args["business_type"]),
         region_prefix=args.get("region"),
         open_at=moment if args["open_now"] else None,
@@ -121,11 +123,32 @@ def summaries(hits: list[OutletHit], coord: CoordSystem, moment: datetime) -> li
             # hours unknown (no state): not known to be open, nothing unverified to flag
             "open_now": None if state is None else state.open_now,
             "hours_verified": True if state is None else state.verified,
+            "kind": hit.kind,
+            "facilities": facilities(hit.kind, hit.business_types),
+            # a self-service point's branch; a branch's parent is no business of the public
+            "parent_fi_code": None if hit.kind == "branch" else hit.parent_code,
+            "parts": [],
         }
         for hit, state in zip(
             hits, open_states([h.opening_hours_json for h in hits], moment), strict=True
         )
     ]
+
+
+def pin_items(pins: list[Pin], coord: CoordSystem, moment: datetime) -> list[dict[str, Any]]:
+    """One list item per pin (geo.clusters.pins): its outlet's summary, with the other
+    outlets at the same position as `parts` (PartSchema)."""
+    items = summaries([p.outlet for p in pins], coord, moment)
+    for item, pin in zip(items, pins, strict=True):
+        if pin.parts:
+            item["parts"] = [
+                {k: part[k] for k in _PART_FIELDS}
+                for part in summaries(list(pin.parts), coord, moment)
+            ]
+    return items
+
+
+_PART_FIELDS = ("fi_code", "name", "kind", "facilities", "business_types", "open_now")
 
 
 _PAGE_SCHEMA = OutletPageSchema()
@@ -186,7 +209,7 @@ def _answer(payload: dict[str, Any], args: dict[str, Any], schema: Any) -> Respo
                 "type": "Point",
                 "coordinates": [c["position"]["lng"], c["position"]["lat"]],
             },
-            "properties": {"cluster": True, "count": c["count"]},
+            "properties": {"cluster": True, "count": c["count"], "kinds": c["kinds"]},
         }
         for c in payload.get("clusters", ())
     ]
@@ -289,7 +312,7 @@ class Viewport(MethodView):
             read_session(), _box(args, coord), args["zoom"], _filters(args, moment)
         )
         clusters = [
-            {"count": c.count, "position": position_in(c.lat, c.lng, coord)}
+            {"count": c.count, "kinds": c.kinds, "position": position_in(c.lat, c.lng, coord)}
             for c in result.clusters
         ]
         return _answer(
@@ -297,7 +320,7 @@ class Viewport(MethodView):
                 "coord": coord,
                 "total": result.total,
                 "mode": "clusters" if result.clusters else "outlets",
-                "items": _chosen(summaries(result.outlets, coord, moment), args),
+                "items": _chosen(pin_items(result.pins, coord, moment), args),
                 "clusters": clusters,
             },
             args,
@@ -363,6 +386,10 @@ def _detail(
         "closes_at": state.closes_at,
         "opens_next_at": state.opens_next_at,
         "hours_verified": state.verified,
+        "kind": record.kind,
+        "facilities": facilities(record.kind, record.business_types),
+        "parent_fi_code": None if record.kind == "branch" else record.parent_code,
+        "parts": [],
         "photos": [photo | photo_urls(photo["key"]) for photo in record.photos],
         "service_links": record.service_links,
         "last_confirmed_at": record.last_confirmed_at,
@@ -384,9 +411,10 @@ def _detail(
     }
 
 
-def navigation_links(lat: float, lng: float, name: str, address: str | None) -> dict[str, str]:
+def navigation_links(lat: float, lng: float, name: str, address: str | None) -> dict[str, Any]:
     """URIs that open Tencent Maps, Amap and Baidu Maps at a WGS-84 position, each given in
-    the system its app reads (Tencent and Amap GCJ-02, Baidu BD-09), from core.coords."""
+    the system its app reads (Tencent and Amap GCJ-02, Baidu BD-09), and the GCJ-02 point
+    that wx.openLocation takes inside WeChat, from core.coords."""
     glat, glng = convert(lat, lng, "wgs84", "gcj02")
     blat, blng = convert(lat, lng, "wgs84", "bd09")
     title = quote(name)
@@ -399,6 +427,7 @@ def navigation_links(lat: float, lng: float, name: str, address: str | None) -> 
         "&coordinate=gaode&callnative=1&src=branchfinder",
         "baidu": f"https://api.map.baidu.com/marker?location={blat:.6f},{blng:.6f}&title={title}"
         f"&content={where}&output=html&coord_type=bd09ll&src=webapp.branchfinder",
+        "wechat": position_in(lat, lng, "gcj02"),
     }
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import marshmallow as ma
 
 from core.coords import COORD_SYSTEMS
+from core.models.registry import OUTLET_KINDS
 from geo.search import MAX_LIMIT, MAX_RADIUS_M
 from profiles.business_types import BY_KEY
 from registry.codes import CATEGORIES
@@ -104,10 +105,35 @@ SUMMARY_FIELDS = (
     "business_types",
     "open_now",
     "hours_verified",
+    "kind",
+    "facilities",
+    "parent_fi_code",
+    "parts",
 )
 FORMATS = ("json", "geojson")
 SORTS = ("distance", "name", "-updated_at")
 GEOJSON = "application/geo+json"
+
+
+def _kind_list(default: tuple[str, ...], described: str) -> CommaList:
+    return CommaList(
+        ma.fields.String(
+            validate=ma.validate.OneOf(
+                OUTLET_KINDS, error="未知的网点类型 {input} / unknown kind: one of {choices}"
+            )
+        ),
+        load_default=lambda: list(default),
+        metadata={
+            "description": "kinds of outlet, any of: branch (营业网点), self_service "
+            f"(自助银行), atm (ATM); {described}"
+        },
+    )
+
+
+# Lists answer branches unless asked (what they answered before ATMs, and a branch with
+# its ATMs at one distance would fill a page thrice); the map shows every kind, one pin
+# per address (geo.clusters).
+LIST_KINDS = ("branch",)
 
 
 class FilterArgs(ma.Schema):
@@ -161,6 +187,7 @@ class FilterArgs(ma.Schema):
 
 
 class NearbyArgs(FilterArgs):
+    kind = _kind_list(LIST_KINDS, "default branch; e.g. atm,self_service for cash machines")
     lat = ma.fields.Float(
         required=True,
         validate=ma.validate.Range(-90, 90, error="纬度超出范围"),
@@ -187,6 +214,7 @@ class NearbyArgs(FilterArgs):
 
 
 class ViewportArgs(FilterArgs):
+    kind = _kind_list((), "default every kind")
     min_lat = ma.fields.Float(required=True, validate=ma.validate.Range(-90, 90))
     min_lng = ma.fields.Float(required=True, validate=ma.validate.Range(-180, 180))
     max_lat = ma.fields.Float(required=True, validate=ma.validate.Range(-90, 90))
@@ -205,6 +233,7 @@ class ViewportArgs(FilterArgs):
 
 
 class TextSearchArgs(FilterArgs):
+    kind = _kind_list(LIST_KINDS, "default branch")
     q = ma.fields.String(
         required=True,
         validate=ma.validate.Length(1, 50, error="搜索词应为 1–50 个字符"),
@@ -231,6 +260,24 @@ class TextSearchArgs(FilterArgs):
             )
 
 
+class FacilitiesSchema(ma.Schema):
+    cash_out = ma.fields.Boolean(metadata={"description": "取款"})
+    cash_in = ma.fields.Boolean(metadata={"description": "存款"})
+    foreign_currency = ma.fields.Boolean(metadata={"description": "外币取款"})
+    open_24h = ma.fields.Boolean(metadata={"description": "24 小时"})
+
+
+class PartSchema(ma.Schema):
+    """Another outlet at a pin's position (an ATM in the branch)."""
+
+    fi_code = ma.fields.String()
+    name = ma.fields.String()
+    kind = ma.fields.String()
+    facilities = ma.fields.Nested(FacilitiesSchema, allow_none=True)
+    business_types = ma.fields.List(ma.fields.String())
+    open_now = ma.fields.Boolean(allow_none=True)
+
+
 class OutletSummarySchema(ma.Schema):
     fi_code = ma.fields.String(metadata={"example": "C1010232000123"})
     name = ma.fields.String(metadata={"example": "中国工商银行股份有限公司南京新街口支行"})
@@ -246,6 +293,28 @@ class OutletSummarySchema(ma.Schema):
     hours_verified = ma.fields.Boolean(
         metadata={"description": "false when the holiday calendar has no data for today"}
     )
+    kind = ma.fields.String(
+        metadata={"description": "branch (营业网点), self_service (自助银行) or atm (ATM)"}
+    )
+    facilities = ma.fields.Nested(
+        FacilitiesSchema,
+        allow_none=True,
+        metadata={"description": "what a self-service point's machines do; null for a branch"},
+    )
+    parent_fi_code = ma.fields.String(
+        allow_none=True,
+        metadata={
+            "description": "a self-service point's branch (the one it belongs to or "
+            "stands in); null for a branch"
+        },
+    )
+    parts = ma.fields.List(
+        ma.fields.Nested(PartSchema),
+        metadata={
+            "description": "viewport only: the other outlets at exactly this position "
+            "(one pin per address: a branch and the ATMs in it); empty in other lists"
+        },
+    )
 
 
 class OutletPageSchema(ma.Schema):
@@ -256,14 +325,30 @@ class OutletPageSchema(ma.Schema):
 
 class ClusterSchema(ma.Schema):
     count = ma.fields.Integer()
+    kinds = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Integer(),
+        metadata={
+            "description": "outlets of each kind in the cluster",
+            "example": {"branch": 12, "self_service": 3, "atm": 25},
+        },
+    )
     position = ma.fields.Nested(PositionSchema, metadata={"description": "centre of the outlets"})
 
 
 class ViewportSchema(ma.Schema):
     coord = ma.fields.String()
-    total = ma.fields.Integer(metadata={"description": "outlets in the viewport"})
+    total = ma.fields.Integer(
+        metadata={"description": "outlets in the viewport, every pin's parts included"}
+    )
     mode = ma.fields.String(metadata={"description": "outlets (few) or clusters (many)"})
-    items = ma.fields.List(ma.fields.Nested(OutletSummarySchema))
+    items = ma.fields.List(
+        ma.fields.Nested(OutletSummarySchema),
+        metadata={
+            "description": "one per pin: outlets at one exact position (a branch and "
+            "the ATMs in it) are one item, the others in its `parts`"
+        },
+    )
     clusters = ma.fields.List(ma.fields.Nested(ClusterSchema))
 
 
@@ -316,6 +401,9 @@ class NavigationSchema(ma.Schema):
     tencent = ma.fields.String(metadata={"description": "Tencent Maps (GCJ-02)"})
     amap = ma.fields.String(metadata={"description": "Amap / 高德地图 (GCJ-02)"})
     baidu = ma.fields.String(metadata={"description": "Baidu Maps (BD-09)"})
+    wechat = ma.fields.Nested(
+        PositionSchema, metadata={"description": "for wx.openLocation inside WeChat (GCJ-02)"}
+    )
 
 
 class HoursSchema(ma.Schema):
@@ -377,7 +465,7 @@ class FeatureSchema(ma.Schema):
     properties = ma.fields.Dict(
         metadata={
             "description": "an outlet's fields but its position (as in the JSON list), or, "
-            "for a cluster, {cluster: true, count}"
+            "for a cluster, {cluster: true, count, kinds}"
         }
     )
 

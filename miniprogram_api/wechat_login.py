@@ -4,7 +4,7 @@ The call goes through wechatpy's own client (`WeChatClient.wxa.code_to_session`)
 with its base URL taken from configuration, so tests and private deployments
 can point it at another server (the tests run a fake WeChat on loopback).
 wechatpy attaches an access token to every call and fetches it from a fixed
-api.weixin.qq.com address; `_Client` fetches it from the configured base too.
+api.weixin.qq.com address; `WeChatApiClient` fetches it from the configured base too.
 
 WeChat's refusals become `LoginFailed` with an HTTP status for our client:
 an invalid or used code is the user's problem (401), WeChat's rate limit is
@@ -36,9 +36,11 @@ class LoginFailed(Exception):
         self.message = message
 
 
-class _Client(WeChatClient):  # type: ignore[misc]  # wechatpy is untyped
-    def __init__(self, appid: str, secret: str, base_url: str, timeout: float) -> None:
-        super().__init__(appid, secret, timeout=timeout)
+class WeChatApiClient(WeChatClient):  # type: ignore[misc]  # wechatpy is untyped
+    def __init__(
+        self, appid: str, secret: str, base_url: str, timeout: float, session: Any = None
+    ) -> None:
+        super().__init__(appid, secret, timeout=timeout, session=session)
         self.base_url = base_url
         self.API_BASE_URL = base_url + "cgi-bin/"
         self.wxa.API_BASE_URL = base_url
@@ -70,11 +72,11 @@ class MiniProgramLogin:
     def configured(self) -> bool:
         return bool(self.appid and self.secret)
 
-    def _client(self) -> _Client:
+    def _client(self) -> WeChatApiClient:
         # requests.Session is not documented as thread-safe: one client per thread.
-        client: _Client | None = getattr(self._local, "client", None)
+        client: WeChatApiClient | None = getattr(self._local, "client", None)
         if client is None:
-            client = _Client(self.appid, self.secret, self.base_url, self.timeout_s)
+            client = WeChatApiClient(self.appid, self.secret, self.base_url, self.timeout_s)
             self._local.client = client
         return client
 

@@ -27,7 +27,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.coords import COORD_SYSTEMS, CoordSystem, convert, in_china
-from profiles.business_types import BUSINESS_TYPES, BY_KEY
+from profiles.business_types import ALLOWED_BY_KIND, BUSINESS_TYPES, BY_KEY
 from profiles.hours import HoursError
 from profiles.hours_text import parse_hours
 from registry import regions
@@ -260,6 +260,26 @@ def _cross_checks(session: Session) -> list[Issue]:
         WHERE s.ok AND (i.id IS NULL OR i.status <> 'active')""",
         stage=STAGE,
         column="fi_code",
+    )
+    # What an outlet offers depends on its kind: no counter service at a machine, no
+    # machine's facility on a branch (its machines are self-service points of their own).
+    issues += refuse(
+        session,
+        "PRF-KIND-BUSINESS",
+        f"""
+        SELECT s.row_no, s.fi_code, t.key,
+               CASE i.kind WHEN 'branch' THEN '营业网点 / a branch'
+                           WHEN 'self_service' THEN '自助银行 / a self-service bank'
+                           ELSE 'ATM / an ATM' END
+        FROM {STAGE} s JOIN institution i USING (fi_code)
+        CROSS JOIN LATERAL unnest(s.business_types) AS t(key)
+        WHERE s.ok AND s.has_types
+          AND NOT t.key = ANY(CASE i.kind WHEN 'branch' THEN CAST(:branch AS text[])
+                                          WHEN 'self_service' THEN CAST(:self_service AS text[])
+                                          ELSE CAST(:atm AS text[]) END)""",
+        {kind: sorted(keys) for kind, keys in ALLOWED_BY_KIND.items()},
+        stage=STAGE,
+        column="business_types",
     )
     # Region bounds come from Python (registry.regions); ship the few needed to SQL.
     codes = (

@@ -38,7 +38,8 @@ def create_stage(session: Session) -> None:
             row_no integer, fi_code text, name text, short_name text, category text,
             legal_entity_code text, parent_code text, level text, region_code text,
             address text, postcode text, phone text, licence_no text, uscc text, status text,
-            established_on date, revoked_on date, ok boolean NOT NULL, fingerprint text
+            established_on date, revoked_on date, kind text, ok boolean NOT NULL,
+            fingerprint text
         ) ON COMMIT DROP
     """)
     )
@@ -146,19 +147,36 @@ _PARENT_QUERIES: list[tuple[str, str]] = [
     """,
     ),
     # A parent sits higher than its child; branches under branches (provincial →
-    # city) and sub-branches under sub-branches (二级支行) are real, outlets have no children.
+    # city) and sub-branches under sub-branches (二级支行) are real, outlets have no children
+    # but their self-service points (ATMs standing in a 分理处).
     (
         "XRC-LEVEL-ORDER",
         f"""
         SELECT s.row_no, s.fi_code, s.level, COALESCE(sp.level, ip.level)
         FROM {STAGE_TABLE} s {_EFFECTIVE_PARENT}
         WHERE s.ok AND s.parent_code IS NOT NULL AND COALESCE(sp.level, ip.level) IS NOT NULL
+          AND s.kind = 'branch'  -- a self-service point's parent: XRC-KIND-PARENT
           AND (array_position(ARRAY['head_office','branch','sub_branch','outlet'],
                               COALESCE(sp.level, ip.level))
                > array_position(ARRAY['head_office','branch','sub_branch','outlet'], s.level)
                OR COALESCE(sp.level, ip.level) = 'outlet'
                OR (s.level <> 'head_office' AND COALESCE(sp.level, ip.level) = s.level
                    AND s.level NOT IN ('branch', 'sub_branch')))
+    """,
+    ),
+    # A self-service point or ATM hangs under the branch it belongs to or stands in: a
+    # branch-kind record the public visits (sub-branch or outlet), never another machine or
+    # a city branch. Same legal entity and an active parent: XRC-LEGAL-ENTITY and
+    # XRC-REVOKED-PARENT, as for every record.
+    (
+        "XRC-KIND-PARENT",
+        f"""
+        SELECT s.row_no, s.fi_code, s.parent_code,
+               COALESCE(sp.kind, ip.kind) || '/' || COALESCE(sp.level, ip.level)
+        FROM {STAGE_TABLE} s {_EFFECTIVE_PARENT}
+        WHERE s.ok AND s.kind <> 'branch' AND COALESCE(sp.level, ip.level) IS NOT NULL
+          AND (COALESCE(sp.kind, ip.kind) <> 'branch'
+               OR COALESCE(sp.level, ip.level) NOT IN ('sub_branch', 'outlet'))
     """,
     ),
     (
@@ -275,6 +293,7 @@ _COLUMN = {
     "XRC-LEGAL-ENTITY": "legal_entity_code",
     "XRC-REVOKED-PARENT": "status",
     "XRC-LEVEL-ORDER": "level",
+    "XRC-KIND-PARENT": "parent_code",
     "XRC-CODE-PREFIX": "fi_code",
     "XRC-HIERARCHY-CYCLE": "parent_code",
     "LOAD-ACTIVE-CHILDREN": "status",

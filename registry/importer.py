@@ -80,7 +80,13 @@ def valid_jurisdiction(prefix: str) -> bool:
 
 def fingerprint(raw: dict[str, str]) -> str:
     """md5 of a raw record as the file spelled it (column order does not matter)."""
-    text_ = "\x1f".join([raw.get(key) or "" for key in (*DATA_COLUMNS, EXTRA_KEY)])
+    # kind only when given: files from before ATMs keep their fingerprints (no re-check)
+    keys = (
+        *(k for k in DATA_COLUMNS if k != "kind"),
+        EXTRA_KEY,
+        *(("kind",) if raw.get("kind") else ()),
+    )
+    text_ = "\x1f".join([raw.get(key) or "" for key in keys])
     return hashlib.md5(text_.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 

@@ -51,6 +51,22 @@ LEVEL_ALIASES = {
     "营销服务部": "outlet",
     "证券营业部": "outlet",
 }
+# How registry files spell the kind of an outlet (core.models.registry.OUTLET_KINDS); an
+# empty cell, or a file without the column, is a branch: every record before ATMs were.
+KIND_ALIASES = {
+    "branch": "branch",
+    "营业网点": "branch",
+    "网点": "branch",
+    "self_service": "self_service",
+    "自助银行": "self_service",
+    "离行式自助银行": "self_service",
+    "在行式自助银行": "self_service",
+    "atm": "atm",
+    "自动柜员机": "atm",
+    "取款机": "atm",
+    "存取款一体机": "atm",
+    "自助设备": "atm",
+}
 STATUS_ALIASES = {"active": "active", "正常": "active", "revoked": "revoked", "撤销": "revoked"}
 VISITED_LEVELS = frozenset({"sub_branch", "outlet"})  # places the public walks into
 
@@ -70,6 +86,7 @@ REGISTRY_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("status", ("status", "状态"), True),
     ColumnSpec("established_on", ("established_on", "成立日期"), True),
     ColumnSpec("revoked_on", ("revoked_on", "撤销日期"), False),
+    ColumnSpec("kind", ("kind", "outlet_kind", "网点类型", "网点种类"), False),
 )
 DATA_COLUMNS = tuple(c.key for c in REGISTRY_COLUMNS)
 TEXT_LIMITS = {"name": 200, "short_name": 100, "address": 300, "phone": 200}
@@ -238,6 +255,21 @@ def check_record(raw: dict[str, str], row: int | None = None) -> CheckedRecord:
         values["level"] = normal
     level = values["level"]
 
+    kind_text = values["kind"]
+    kind: str | None = "branch"
+    if kind_text is not None:
+        kind = KIND_ALIASES.get(kind_text.lower() if kind_text.isascii() else kind_text)
+        if kind is None:
+            add(
+                "FLD-KIND-VALUE",
+                "kind",
+                kind_text,
+                "branch/营业网点, self_service/自助银行, atm/ATM",
+            )
+    values["kind"] = kind
+    if kind not in (None, "branch") and level is not None and level != "outlet":
+        add("REC-KIND-LEVEL", "level", level, kind)
+
     required = [
         "fi_code",
         "name",
@@ -289,8 +321,8 @@ def check_record(raw: dict[str, str], row: int | None = None) -> CheckedRecord:
         problems = licence_problems(licence)
         if problems:
             add("FLD-LICENCE-FORMAT", "licence_no", licence, "; ".join(problems))
-    elif code.startswith("C") and level is not None:
-        add("FLD-LICENCE-MISSING", "licence_no")
+    elif code.startswith("C") and level is not None and kind == "branch":
+        add("FLD-LICENCE-MISSING", "licence_no")  # a machine has no licence of its own
 
     uscc = values["uscc"]
     if uscc is not None:

@@ -165,6 +165,13 @@ _rule(
     "a head office has no parent, got parent_code {value}",
 )
 _rule(
+    "REC-KIND-LEVEL",
+    "record",
+    "error",
+    "自助银行或 ATM（{expected}）的机构层级应为网点（outlet），实际为 {value}",
+    "a self-service point or ATM ({expected}) has level outlet, got {value}",
+)
+_rule(
     "REC-SELF-PARENT",
     "record",
     "error",
@@ -201,6 +208,13 @@ _rule(
     "error",
     "机构层级 {value} 无效；应为 {expected}",
     "level {value} is not valid; expected {expected}",
+)
+_rule(
+    "FLD-KIND-VALUE",
+    "field",
+    "error",
+    "网点类型 {value} 无效；应为 {expected}（空白为营业网点）",
+    "kind {value} is not valid; expected {expected} (empty: a branch)",
 )
 _rule(
     "FLD-REGION-VALUE",
@@ -362,6 +376,16 @@ _rule(
     "fi_code {value} does not share its first 6 characters with the legal entity {expected}",
 )
 
+_rule(
+    "XRC-KIND-PARENT",
+    "cross_record",
+    "error",
+    "自助银行或 ATM 的上级机构 {value} 应为其所属或所在的营业网点（支行或网点层级），"
+    "实际为{expected}",
+    "a self-service point's or ATM's parent {value} must be the branch it belongs to or "
+    "stands in (a branch-kind sub_branch or outlet), got {expected}",
+)
+
 # --- load (against what is stored) ---------------------------------------------------------------
 _rule(
     "LOAD-LEGAL-CHANGED",
@@ -457,6 +481,13 @@ _rule(
     "error",
     "业务类型 {value} 不在词表中；可用：{expected}",
     "business type {value} is not in the vocabulary; known: {expected}",
+)
+_rule(
+    "PRF-KIND-BUSINESS",
+    "load",
+    "error",
+    "业务类型 {value} 不适用于{expected}",
+    "business type {value} does not apply to {expected}",
 )
 _rule(
     "PRF-HOURS",

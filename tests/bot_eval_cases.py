@@ -74,6 +74,12 @@ class Want:
     name_ends: str | None = None  # its name ends so (this very branch, not an outlet under it)
     types: tuple[str, ...] = ()  # it offers every one of these business types
     open_now: bool = False  # it is open at the case's moment
+    # kinds of outlet (core.models.registry.OUTLET_KINDS): a bank's name or 银行 means its
+    # branches; 取钱, ATM, 自助银行 mean the cash machines (MACHINES)
+    outlets: tuple[str, ...] = ("branch",)
+
+
+MACHINES = ("self_service", "atm")
 
 
 @dataclass(frozen=True)
@@ -195,6 +201,7 @@ def w(
     ends: str | None = None,
     types: str | tuple[str, ...] = (),
     open_now: bool = False,
+    outlets: tuple[str, ...] = ("branch",),
 ) -> Want:
     def many(value: str | tuple[str, ...]) -> tuple[str, ...]:
         return (value,) if isinstance(value, str) else value
@@ -208,6 +215,7 @@ def w(
         name_ends=ends,
         types=many(types),
         open_now=open_now,
+        outlets=outlets,
     )
 
 
@@ -376,7 +384,7 @@ CASES: tuple[Case, ...] = (
     case("english", HEXI, "nearest icbc", expect=near(w("icbc"))),
     case("english", XINJIEKOU, "bank of jiangsu", expect=near(w("jsb"))),
     case("english", YANGZHOU, "ABC bank", expect=near(w("abc"))),
-    case("english", GUANQIAN, "icbc atm", expect=near(w("icbc", types="self_service_24h"))),
+    case("english", GUANQIAN, "icbc atm", expect=near(w("icbc", outlets=MACHINES))),
     case("english", XINJIEKOU, "CITIC bank", expect=near(w("citic"))),
     case("english", JINJIHU, "Industrial Bank", expect=near(w("cib"))),
     case("english", XINJIEKOU, "ICBC 新街口", expect=any_of(w("icbc", text="新街口"))),
@@ -617,7 +625,7 @@ CASES: tuple[Case, ...] = (
     case("landmark", "草场门大街邮储", expect=any_of(w("psbc", text="草场门大街"))),
     case("landmark", "汉口路交通银行", expect=any_of(w("bocom", text="汉口路"))),
     case("landmark", "仙林有中行吗", expect=any_of(w("boc", text="仙林"))),
-    case("landmark", "观前街 atm", expect=any_of(w(text="观前街", types="self_service_24h"))),
+    case("landmark", "观前街 atm", expect=any_of(w(text="观前街", outlets=MACHINES))),
     case("landmark", "珠江路哪有银行", expect=any_of(w(kinds=BANKS, text="珠江路"))),
     case("landmark", "我在夫子庙 附近有工行吗", expect=any_of(w("icbc", text="夫子庙"))),
     # 园区: what Suzhou calls its Industrial Park, in names as 工业园区
@@ -646,15 +654,39 @@ CASES: tuple[Case, ...] = (
     case("business", WUXI, "残币兑换", expect=near(w(types="damaged_notes"))),
     case("business", XUZHOU, "钱破了去哪换", expect=near(w(types="damaged_notes"))),
     case("business", NANTONG, "残钞", expect=near(w(types="damaged_notes"))),
-    case("business", XINJIEKOU, "ATM", expect=near(w(types="self_service_24h"))),
-    case("business", YANCHENG, "附近的取款机", expect=near(w(types="self_service_24h"))),
-    case("business", NANTONG, "24小时自助银行", expect=near(w(types="self_service_24h"))),
-    # cash: at a counter or from a machine, either is what a person wants
+    # cash machines: ATMs and self-service banks, in a branch or off-site (issue 18)
+    case("business", XINJIEKOU, "ATM", expect=near(w(outlets=MACHINES))),
+    case("business", YANCHENG, "附近的取款机", expect=near(w(outlets=MACHINES, types="cash_out"))),
     case(
         "business",
-        CHANGZHOU,
-        "取钱",
-        expect=near(w(types="cash"), w(types="self_service_24h")),
+        NANTONG,
+        "24小时自助银行",
+        expect=near(w(outlets=MACHINES, types="self_service_24h")),
+    ),
+    case("business", CHANGZHOU, "取钱", expect=near(w(outlets=MACHINES, types="cash_out"))),
+    case("business", XINJIEKOU, "存钱", expect=near(w(outlets=MACHINES, types="cash_in"))),
+    case("business", GUANQIAN, "自助银行", expect=near(w(outlets=MACHINES))),
+    case("business", WUXI, "存款机", expect=near(w(outlets=MACHINES, types="cash_in"))),
+    case("business", YANGZHOU, "最近的ATM", expect=near(w(outlets=MACHINES))),
+    case("business", NANTONG, "取款机", expect=near(w(outlets=MACHINES, types="cash_out"))),
+    case(
+        "business",
+        XINJIEKOU,
+        "附近哪里能取钱",
+        expect=near(w(outlets=MACHINES, types="cash_out")),
+    ),
+    case(
+        "business",
+        XINJIEKOU,
+        "工行取钱",
+        expect=near(w("icbc", outlets=MACHINES, types="cash_out")),
+    ),
+    case("business", JINJIHU, "建行ATM", expect=near(w("ccb", outlets=MACHINES))),
+    case(
+        "business",
+        HEXI,
+        "24小时ATM",
+        expect=near(w(outlets=MACHINES, types="self_service_24h")),
     ),
     case(
         "business",
@@ -689,7 +721,7 @@ CASES: tuple[Case, ...] = (
     case(
         "business", "苏州哪里可以换外币", expect=any_of(w(region="3205", types="foreign_exchange"))
     ),
-    case("business", "新街口 atm", expect=any_of(w(text="新街口", types="self_service_24h"))),
+    case("business", "新街口 atm", expect=any_of(w(text="新街口", outlets=MACHINES))),
     case(
         "business",
         "常州 适老 银行",
@@ -701,9 +733,7 @@ CASES: tuple[Case, ...] = (
         "我想找一个能换美元的银行离我近一点的",
         expect=near(w(kinds=BANKS, types="foreign_exchange")),
     ),
-    case(
-        "business", HEXI, "哪里可以存钱", expect=near(w(types="cash"), w(types="self_service_24h"))
-    ),
+    case("business", HEXI, "哪里可以存钱", expect=near(w(outlets=MACHINES, types="cash_in"))),
     case("business", NANTONG, "兑换美金", expect=near(w(types="foreign_exchange"))),
     case(
         "business",
@@ -722,7 +752,7 @@ CASES: tuple[Case, ...] = (
     case("nearest", HUAIAN, "离这最近的邮局", expect=near(w("psbc"))),
     case("nearest", PUKOU, "最近的中国银行在哪", expect=near(w("boc"))),
     case("nearest", NANJING_SOUTH, "附近哪有农行", expect=near(w("abc"))),
-    case("nearest", JINJIHU, "nearest atm", expect=near(w(types="self_service_24h"))),
+    case("nearest", JINJIHU, "nearest atm", expect=near(w(outlets=MACHINES))),
     case("nearest", "最近的工行", XINJIEKOU, expect=near(w("icbc"))),
     case("nearest", "附近的中国银行", GUANQIAN, expect=near(w("boc"))),
     case("nearest", "最近的农行在哪", YANGZHOU, expect=near(w("abc"))),
@@ -831,7 +861,7 @@ CASES: tuple[Case, ...] = (
     ),
     # ---- a number of outlets -----------------------------------------------------------------
     case("count", XINJIEKOU, "附近三家建行", expect=near(w("ccb"), count=3)),
-    case("count", GUANQIAN, "最近的5个atm", expect=near(w(types="self_service_24h"), count=5)),
+    case("count", GUANQIAN, "最近的5个atm", expect=near(w(outlets=MACHINES), count=5)),
     case("count", CHANGZHOU, "给我两个最近的工行", expect=near(w("icbc"), count=2)),
     case("count", XINJIEKOU, "找10家附近的银行", expect=near(w(kinds=BANKS), count=10)),
     case("count", JINJIHU, "离我最近的一家招行", expect=near(w("cmb"), count=1)),

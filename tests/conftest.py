@@ -97,10 +97,13 @@ def db_session(engine: Engine) -> Iterator[Session]:
         connection.close()
 
 
-def load_generated(engine: Engine, directory: Path, *, outlets: int, seed: int) -> None:
+def load_generated(
+    engine: Engine, directory: Path, *, outlets: int, seed: int, atms: bool = True
+) -> None:
     """A generated Jiangsu sample, loaded through the real registry and profile imports
-    and committed (tests that share it only read; `truncate_all` clears it)."""
-    generate(directory, outlets=outlets, seed=seed)
+    and committed (tests that share it only read; `truncate_all` clears it); `atms`: with
+    the banks' self-service points, as the demo has them."""
+    generate(directory, outlets=outlets, seed=seed, atms=atms)
     with Session(engine) as session:
         assert import_registry(session, directory / "institutions.csv").outcome == "accepted"
         assert import_profiles(session, directory / "profiles.csv").outcome == "accepted"

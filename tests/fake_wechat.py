@@ -5,6 +5,8 @@ shapes (https://developers.weixin.qq.com/miniprogram/dev/OpenApiDoc/user-login/c
 
 - `GET /cgi-bin/token` → `{access_token, expires_in}`, or errcode 40013/40125 for a
   wrong appid/secret (wechatpy asks for a token before any call);
+- `GET /cgi-bin/ticket/getticket?type=jsapi` → `{ticket, expires_in}` for the token above
+  (the official account's JS-SDK ticket);
 - `GET /sns/jscode2session` → `{openid, session_key}` for a code handed out with
   `issue_code`, once (a second use is errcode 40163); an unknown code is 40029;
   the special codes `RATE_LIMITED`, `HIGH_RISK`, `BUSY` give 45011, 40226, -1;
@@ -26,6 +28,9 @@ from urllib.parse import parse_qs, urlsplit
 
 APPID = "wx0123456789abcdef"
 SECRET = "0123456789abcdef0123456789abcdef"
+JSAPI_TICKET = (
+    "sM4AOVdWfPE4DxkXGEs8VMCPGGVi4C3VM0P37wVUCFvkVAy_90u5h9nbSlYy3-Sl-HhTdfl2fzFy1AOcHKP7qg"
+)
 SPECIAL = {
     "RATE_LIMITED": {"errcode": 45011, "errmsg": "api minute-quota reach limit"},
     "HIGH_RISK": {"errcode": 40226, "errmsg": "high risk user"},
@@ -63,6 +68,10 @@ class FakeWeChat:
             if arg.get("secret") != SECRET:
                 return 200, {"errcode": 40125, "errmsg": "invalid appsecret"}
             return 200, {"access_token": "fake-access-token", "expires_in": 7200}
+        if path == "/cgi-bin/ticket/getticket":
+            if arg.get("access_token") != "fake-access-token" or arg.get("type") != "jsapi":
+                return 200, {"errcode": 40001, "errmsg": "invalid credential"}
+            return 200, {"errcode": 0, "errmsg": "ok", "ticket": JSAPI_TICKET, "expires_in": 7200}
         if path == "/sns/jscode2session":
             code = arg.get("js_code", "")
             if not good_app:

@@ -72,6 +72,7 @@ def icbc_by_distance(session: Session, point: SharedLocation) -> list[tuple[floa
             "SELECT i.fi_code, ST_Y(o.position::geometry), ST_X(o.position::geometry) "
             "FROM institution i JOIN outlet_profile o ON o.institution_id = i.id "
             "WHERE i.legal_entity_code = :le AND i.status = 'active' AND o.position IS NOT NULL"
+            " AND i.kind = 'branch'"  # 工行 means its branches; 取钱 would mean its machines
         ),
         {"le": ICBC},
     ).all()
@@ -174,7 +175,7 @@ def test_a_county_without_a_position_lists_outlets_nearest_its_centre(
             "SELECT i.fi_code, ST_Y(o.position::geometry), ST_X(o.position::geometry) "
             "FROM institution i JOIN outlet_profile o ON o.institution_id = i.id "
             "WHERE i.region_code = :code AND i.status = 'active' AND i.category = 'bank' "
-            "AND o.position IS NOT NULL"
+            "AND o.position IS NOT NULL AND i.kind = 'branch'"
         ),
         {"code": code},
     ).all()
@@ -368,7 +369,7 @@ def test_a_bank_in_a_place_without_it_says_so_and_offers_its_nearest(
             "SELECT i.fi_code, i.legal_entity_code, i.region_code, "
             "ST_Y(o.position::geometry) AS lat, ST_X(o.position::geometry) AS lng "
             "FROM institution i JOIN outlet_profile o ON o.institution_id = i.id "
-            "WHERE i.status = 'active' AND o.position IS NOT NULL"
+            "WHERE i.status = 'active' AND o.position IS NOT NULL AND i.kind = 'branch'"
         )
     ).all()
     by_code = {r.fi_code: r for r in rows}

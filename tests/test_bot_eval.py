@@ -81,6 +81,7 @@ class Outlet:
     hours: str  # as generated: "Mo-Fr 09:00-17:00; Sa,Su 09:00-16:00"
     lat: float  # WGS-84
     lng: float
+    outlet: str = "branch"  # the kind of outlet: branch, self_service, atm
 
 
 def _to_wgs84(lat: float, lng: float, system: str) -> tuple[float, float]:
@@ -123,6 +124,7 @@ def read_outlets(data: Path) -> dict[str, Outlet]:
                 hours=row["opening_hours"],
                 lat=lat,
                 lng=lng,
+                outlet=inst.get("kind") or "branch",
             )
     return outlets
 
@@ -140,6 +142,8 @@ _DAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
 def weekly_hours(hours: str) -> dict[int, list[tuple[int, int]]]:
     """The generator's hours text as minutes per weekday (0 = Monday)."""
     week: dict[int, list[tuple[int, int]]] = {d: [] for d in range(7)}
+    if hours.strip() == "24/7":  # a machine never shut
+        return {d: [(0, 24 * 60)] for d in range(7)}
     for rule in filter(None, (r.strip() for r in hours.split(";"))):
         days, spans = rule.split(" ", 1)
         assert "PH" not in days, "the demo has no holiday rules; this reading would be wrong"
@@ -179,6 +183,7 @@ def matches(outlet: Outlet, want: Want, now: datetime) -> bool:
     return (
         (not want.entities or outlet.entity in want.entities)
         and (not want.kinds or outlet.kind in want.kinds)
+        and outlet.outlet in want.outlets
         and (not want.regions or outlet.region.startswith(want.regions))
         and (not want.name_has or any(s in name for s in want.name_has))
         and (not want.text_has or any(s in name or s in address for s in want.text_has))
@@ -368,7 +373,8 @@ def _check_elsewhere(
         ]
         if strays:
             problems.append(f"lists {_short(strays[0].name)}, which is not in the place")
-    banks = [o for o in truth.values() if o.entity in expect.entities]
+    # the bank's branches: its machines (an off-site ATM may stand nearer) are not asked for
+    banks = [o for o in truth.values() if o.entity in expect.entities and o.outlet == "branch"]
     nearest: set[str] = set()
     if banks:
         dist = {o.fi_code: haversine_m(lat, lng, o.lat, o.lng) for o in banks}

@@ -287,10 +287,14 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("残币兑换", {"business": {"damaged_notes"}}),
     ("钱破了能换吗", {"business": {"damaged_notes"}}),
     ("破钱", {"business": {"damaged_notes"}}),
-    ("atm", {"business": {"self_service_24h"}}),
-    ("附近的ATM取钱", {"business": {"self_service_24h"}, "nearest": True}),
-    ("取钱", {"business": {"cash"}}),
-    ("24小时自助银行", {"business": {"self_service_24h"}}),
+    ("atm", {"machine": True}),
+    ("附近的ATM取钱", {"business": {"cash_out"}, "nearest": True, "machine": True}),
+    ("取钱", {"business": {"cash_out"}, "machine": True}),
+    ("存钱", {"business": {"cash_in"}, "machine": True}),
+    ("取款机", {"business": {"cash_out"}, "machine": True}),
+    ("自助银行", {"machine": True}),
+    ("现金业务", {"business": {"cash"}}),
+    ("24小时自助银行", {"business": {"self_service_24h"}, "machine": True}),
     ("哪里有轮椅通道", {"business": {"wheelchair_access"}}),
     ("无障碍", {"business": {"wheelchair_access"}}),
     ("开户", {"business": {"personal_account"}}),
@@ -305,7 +309,7 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("适老", {"business": {"elderly_friendly"}}),
     ("老年人", {"business": {"elderly_friendly"}}),
     ("外卡", {"business": {"foreign_card"}}),
-    ("外国人取钱", {"business": {"foreign_card", "cash"}}),
+    ("外国人取钱", {"business": {"foreign_card", "cash_out"}, "machine": True}),
     ("换美元", {"business": {"foreign_exchange"}}),
     ("换港币", {"business": {"foreign_exchange"}}),
     ("外汇", {"business": {"foreign_exchange"}}),
@@ -318,7 +322,7 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("两个工行", {"entities": {"icbc"}, "count": 2}),
     ("附近几家中行", {"entities": {"boc"}, "nearest": True, "count": 3}),
     ("最近的一家农行", {"entities": {"abc"}, "nearest": True, "count": 1}),
-    ("离我最近的3个ATM", {"business": {"self_service_24h"}, "nearest": True, "count": 3}),
+    ("离我最近的3个ATM", {"machine": True, "nearest": True, "count": 3}),
     ("前五家", {"count": 5}),
     ("附近十家建行", {"entities": {"ccb"}, "nearest": True, "count": 10}),
     ("附近十二家建行", {"entities": {"ccb"}, "nearest": True, "count": 12}),
@@ -328,7 +332,7 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("现在能去的建行", {"entities": {"ccb"}, "open_now": True}),
     ("周边还开着的邮储", {"entities": {"psbc"}, "open_now": True, "nearest": True}),
     ("附近3公里的工行", {"entities": {"icbc"}, "nearest": True, "radius": 3000}),
-    ("1km内的ATM", {"business": {"self_service_24h"}, "radius": 1000}),
+    ("1km内的ATM", {"machine": True, "radius": 1000}),
     ("半公里内的建行", {"entities": {"ccb"}, "radius": 500}),
     ("三公里内", {"radius": 3000}),
     ("100公里内的工行", {"entities": {"icbc"}, "radius": 50_000}),
@@ -337,7 +341,7 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("江苏银行和南京银行哪个近", {"entities": {"jsb", "njcb"}}),
     (
         "南京南站附近的ATM",
-        {"landmark": "南京南站", "business": {"self_service_24h"}, "nearest": True},
+        {"landmark": "南京南站", "machine": True, "nearest": True},
     ),
     ("鼓楼医院附近的工行", {"entities": {"icbc"}, "landmark": "鼓楼医院", "nearest": True}),
     (
@@ -346,7 +350,7 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ),
     ("仙林的邮储", {"entities": {"psbc"}, "landmark": "仙林"}),
     ("我想换点美元", {"business": {"foreign_exchange"}}),
-    ("我要去银行存钱", {"categories": {"bank"}, "business": {"cash"}}),
+    ("我要去银行存钱", {"categories": {"bank"}, "business": {"cash_in"}, "machine": True}),
     ("附近能打印流水的银行", {"categories": {"bank"}, "nearest": True}),
     ("转账", {}),
     # follow-ups about the last results
@@ -403,6 +407,7 @@ def _actual(u: Understanding) -> dict[str, Any]:
         "follow_up": (u.follow_up.field, u.follow_up.index) if u.follow_up else None,
         "greeting": u.greeting,
         "help": u.help,
+        "machine": u.kinds == ("self_service", "atm"),
     }
 
 
@@ -419,6 +424,7 @@ _EMPTY: dict[str, Any] = {
     "follow_up": None,
     "greeting": False,
     "help": False,
+    "machine": False,
 }
 
 
@@ -594,6 +600,7 @@ def test_as_dict_is_the_api_shape(lexicon: Lexicon) -> None:
         "legal_entities": [by_key("ccb").fi_code],
         "categories": [],
         "business_types": [],
+        "kinds": [],
         "places": [NANJING_GULOU, XUZHOU_GULOU],
         "landmark": None,
         "wants_nearest": False,

@@ -100,7 +100,9 @@ def test_profiles_are_valid_and_inside_their_county(demo_dir: Path) -> None:
     institutions = {r["fi_code"]: r for r in read(demo_dir / "institutions.csv")}
     profiles = read(demo_dir / "profiles.csv")
     visitable = [r for r in institutions.values() if r["level"] in ("sub_branch", "outlet")]
-    assert len(visitable) == OUTLETS
+    # the branches asked for, and the banks' machines beyond them (tests/test_outlet_kinds.py)
+    assert len([r for r in visitable if not r["kind"]]) == OUTLETS
+    assert {r["kind"] for r in visitable} == {"", "atm", "self_service"}
     # every open place has a profile, closed ones have none
     assert {p["fi_code"] for p in profiles} == {
         r["fi_code"] for r in visitable if r["status"] == "active"
@@ -194,7 +196,7 @@ def test_names_regions_addresses_and_positions_agree(demo_dir: Path) -> None:
         )
     named_after_district = 0
     for r in rows:
-        if r["level"] == "head_office":
+        if r["level"] == "head_office" or r["kind"]:  # machines: tests/test_outlet_kinds.py
             continue
         region, prefecture = r["region_code"], r["region_code"][:4]
         county = county_places()[region]
@@ -251,7 +253,9 @@ def test_outlets_are_split_over_counties_in_proportion(tmp_path: Path) -> None:
     per_county = Counter(
         r["region_code"]
         for r in rows
-        if r["legal_entity_code"] == icbc.fi_code and r["level"] in ("sub_branch", "outlet")
+        if r["legal_entity_code"] == icbc.fi_code
+        and r["level"] in ("sub_branch", "outlet")
+        and not r["kind"]  # its branches; their machines stand in their counties
     )
     weights = {p.code: p.weight for p in regions.jiangsu_places() if not p.code.endswith("00")}
     assert set(per_county) == set(weights)

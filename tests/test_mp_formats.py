@@ -105,7 +105,9 @@ def test_search_and_viewport_as_geojson(api: FlaskClient) -> None:
         f["properties"]["count"] for f in clusters["features"] if f["properties"].get("cluster")
     ]
     assert counted and sum(counted) == clusters["total"]
-    close = get(api, f"/outlets/viewport?{VIEW}&zoom=18&format=geojson&fields=name").get_json()
+    close = get(
+        api, f"/outlets/viewport?{VIEW}&zoom=18&format=geojson&fields=name&kind=branch"
+    ).get_json()
     assert_feature_collection(close)
     assert all(set(f["properties"]) == {"fi_code", "name"} for f in close["features"])
 

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, text
 
 import miniprogram_api.outlets
 from core.coords import convert, distance_m, position_in
-from geo.search import Point, SearchQuery, search
+from geo.search import Filters, Point, SearchQuery, search
 from registry import regions
 from tests.conftest import app_on, load_generated
 from web.public_blueprint import INVALID_MESSAGE
@@ -69,8 +69,13 @@ def test_nearby_in_gcj02_matches_the_search_service(api: FlaskClient, finder: Fl
     with finder.app_context():
         from web.extensions import db_session
 
-        want = search(db_session(), SearchQuery(near=Point(*WGS), radius_m=5000, limit=10))
+        branches = Filters(kinds=("branch",))  # the lists' default kind
+        want = search(
+            db_session(),
+            SearchQuery(near=Point(*WGS), radius_m=5000, limit=10, filters=branches),
+        )
     assert [i["fi_code"] for i in items] == [h.fi_code for h in want]
+    assert {i["kind"] for i in items} == {"branch"} and all(i["facilities"] is None for i in items)
     for item, hit in zip(items, want, strict=True):
         back = convert(item["position"]["lat"], item["position"]["lng"], "gcj02", "wgs84")
         assert distance_m(*back, hit.lat, hit.lng) < 0.05  # positions come back in gcj02
@@ -275,7 +280,9 @@ def test_viewport_clusters_or_outlets(api: FlaskClient) -> None:
         max_lng=118.80,
         zoom=16,
     )
-    assert street["mode"] == "outlets" and street["total"] == len(street["items"]) > 0
+    # one item per pin; the total counts outlets, the parts of each pin included
+    assert street["mode"] == "outlets" and len(street["items"]) > 0
+    assert street["total"] == sum(1 + len(i["parts"]) for i in street["items"])
 
 
 @pytest.mark.parametrize("coord", ["gcj02", "bd09"])

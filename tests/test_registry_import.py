@@ -74,6 +74,7 @@ def record(
         "status": "active",
         "established_on": "2001-05-08",
         "revoked_on": "",
+        "kind": "",
     }
     row.update(changes)
     return row
@@ -114,7 +115,7 @@ def write_csv(
     with path.open("w", encoding=encoding, newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(header or COLUMNS)
-        writer.writerows([r[c] for c in COLUMNS] for r in rows)
+        writer.writerows([r.get(c, "") for c in COLUMNS] for r in rows)
     return path
 
 
@@ -539,6 +540,7 @@ HEADER_ZH = {
     "status": "状态",
     "established_on": "成立日期",
     "revoked_on": "撤销日期",
+    "kind": "网点类型",
 }
 LEVELS_ZH = {"head_office": "总行", "branch": "分行", "sub_branch": "支行", "outlet": "分理处"}
 STATUS_ZH = {"active": "正常", "revoked": "撤销"}

@@ -60,6 +60,9 @@ SEVERITY: dict[str, str] = {
     "REC-BRANCH-LEGAL": "error",
     "REC-HEAD-OFFICE-PARENT": "error",
     "REC-SELF-PARENT": "error",
+    "REC-KIND-LEVEL": "error",
+    "FLD-KIND-VALUE": "error",
+    "XRC-KIND-PARENT": "error",
     "FLD-REQUIRED": "error",
     "FLD-FICODE-FORMAT": "error",
     "FLD-FICODE-CHECK": "warning",  # the algorithm is unverified: it must never reject a code
@@ -106,6 +109,8 @@ GL = "C1010232000053"  # ICBC Nanjing Gulou sub-branch
 ZJL = "C1010232000061"  # an outlet of Xuanwu sub-branch
 XWM = "C1010232000070"  # another outlet of Xuanwu sub-branch
 LX = "C1010232000088"  # ICBC Wuxi Liangxi sub-branch
+ATM1 = "C1010232000096"  # an ATM standing in Xuanwu sub-branch
+ATM2 = "C1010232000109"  # an off-site self-service bank of Xuanwu sub-branch
 
 # Head offices listed in STANDARDS.md section 1, with the county of their head office.
 REAL_HEAD_OFFICES: dict[str, tuple[str, str]] = {
@@ -208,6 +213,15 @@ ICBC_LX = inst(
     "B0001S332020011", phone="0510-82701234", postcode="214001",
 )  # fmt: skip
 
+ICBC_ATM = inst(
+    ATM1, "中国工商银行股份有限公司南京玄武支行ATM1", "网点", XW, "320102",
+    "南京市玄武区珠江路88号", "", kind="ATM",
+)  # fmt: skip
+ICBC_SELF = inst(
+    ATM2, "中国工商银行股份有限公司南京玄武支行南京站离行式自助银行", "outlet", XW, "320102",
+    "南京市玄武区龙蟠路111号南京站", "", kind="自助银行",
+)  # fmt: skip
+
 ICBC_JIANGSU = [HO, ICBC_JS, ICBC_NJ, ICBC_XW]  # a file that loads as it is: rows 2-5
 
 
@@ -301,7 +315,7 @@ def xlsx_bytes(rows: Sequence[Row]) -> bytes:
     assert sheet is not None
     sheet.append(list(DATA_COLUMNS))
     for row in rows:
-        sheet.append([row[k] for k in DATA_COLUMNS])
+        sheet.append([row.get(k, "") for k in DATA_COLUMNS])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -543,6 +557,12 @@ FIELD_CASES: list[FieldCase] = [
         "head-office-with-parent", JS),
     fld("REC-SELF-PARENT", "parent_code", {"parent_code": XW}, {"parent_code": NJ},
         "own-code", XW),
+    # kinds of outlet: a self-service point is a record of level outlet
+    fld("FLD-KIND-VALUE", "kind", {"kind": "取款"}, {"kind": "营业网点"}, "unknown-kind"),
+    fld("REC-KIND-LEVEL", "level", {"kind": "ATM"}, w(ICBC_ATM), "atm-as-sub-branch",
+        "sub_branch", "atm"),
+    fld("REC-KIND-LEVEL", "level", {"kind": "self_service", "level": "分行"},
+        w(ICBC_SELF), "self-service-as-branch", "branch", "self_service"),
 ]  # fmt: skip
 
 
@@ -775,7 +795,7 @@ ZH_HEADER = {
     "legal_entity_code": "法人机构编码", "parent_code": "上级机构编码", "level": "机构层级",
     "region_code": "行政区划代码", "address": "地址", "postcode": "邮政编码", "phone": "联系电话",
     "licence_no": "金融许可证号", "uscc": "统一社会信用代码", "status": "状态",
-    "established_on": "成立日期", "revoked_on": "撤销日期",
+    "established_on": "成立日期", "revoked_on": "撤销日期", "kind": "网点类型",
 }  # fmt: skip
 ZH_COLUMNS = [ZH_HEADER[k] for k in DATA_COLUMNS]
 
@@ -910,6 +930,7 @@ _COLUMN = {
     "XRC-PARENT-REJECTED": "parent_code", "XRC-HIERARCHY-CYCLE": "parent_code",
     "XRC-LEGAL-MISSING": "legal_entity_code", "XRC-LEGAL-ENTITY": "legal_entity_code",
     "XRC-REVOKED-PARENT": "status", "XRC-LEVEL-ORDER": "level", "XRC-CODE-PREFIX": "fi_code",
+    "XRC-KIND-PARENT": "parent_code",
     "LOAD-LEGAL-CHANGED": "legal_entity_code", "LOAD-REACTIVATION": "status",
     "LOAD-REACTIVATED": "status", "LOAD-MISSING": None, "LOAD-ACTIVE-CHILDREN": "status",
 }  # fmt: skip
@@ -960,6 +981,18 @@ CROSS_CASES: list[CrossCase] = [
     CrossCase("XRC-LEVEL-ORDER", "sub-branch-under-stored-outlet",
               [w(ICBC_GL, parent_code=ZJL)], [w(ICBC_GL, parent_code=XW)], 2, GL,
               ("sub_branch", "outlet"), stored=[*ICBC_JIANGSU, ICBC_ZJL]),
+    CrossCase("XRC-LEVEL-ORDER", "branch-under-an-atm",
+              [*ICBC_JIANGSU, ICBC_ATM, w(ICBC_ZJL, parent_code=ATM1)],
+              [*ICBC_JIANGSU, ICBC_ATM, ICBC_ZJL], 7, ZJL, ("outlet",)),
+    CrossCase("XRC-KIND-PARENT", "atm-under-a-city-branch",
+              [*ICBC_JIANGSU, w(ICBC_ATM, parent_code=NJ)], [*ICBC_JIANGSU, ICBC_ATM], 6, ATM1,
+              (NJ, "branch/branch")),
+    CrossCase("XRC-KIND-PARENT", "atm-under-an-atm",
+              [*ICBC_JIANGSU, ICBC_SELF, w(ICBC_ATM, parent_code=ATM2)],
+              [*ICBC_JIANGSU, ICBC_ZJL, w(ICBC_ATM, parent_code=ZJL)], 7, ATM1,
+              (ATM2, "self_service/outlet")),
+    CrossCase("XRC-KIND-PARENT", "under-a-stored-atm", [w(ICBC_SELF, parent_code=ATM1)],
+              [ICBC_SELF], 2, ATM2, (ATM1, "atm/outlet"), stored=[*ICBC_JIANGSU, ICBC_ATM]),
     CrossCase("XRC-CODE-PREFIX", "abc-prefix-under-icbc",
               [*ICBC_JIANGSU, w(ICBC_GL, fi_code="C1010332000053")],
               [*ICBC_JIANGSU, ICBC_GL], 6, "C1010332000053", ("C1010332000053", ICBC_HO)),

@@ -43,7 +43,8 @@ def wechat() -> Iterator[FakeWeChat]:
 def outlets(
     engine: Engine, database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Iterator[str]]:
-    """Active outlets with a position and a region box, one per test that asks."""
+    """Active branches with a position and a region box, one per test that asks (staff
+    upload a branch's counter services; its machines are outlets of their own)."""
     data = tmp_path_factory.mktemp("staff")
     load_generated(engine, data, outlets=120, seed=5)
     with Session(engine) as session:
@@ -51,7 +52,8 @@ def outlets(
             text(
                 "SELECT i.fi_code, i.region_code FROM institution i "
                 "JOIN outlet_profile p ON p.institution_id = i.id "
-                "WHERE p.position IS NOT NULL AND i.status = 'active' ORDER BY i.fi_code"
+                "WHERE p.position IS NOT NULL AND i.status = 'active' AND i.kind = 'branch' "
+                "ORDER BY i.fi_code"
             )
         ).all()
     yield iter([c.fi_code for c in codes if bounds(c.region_code) is not None])

@@ -23,6 +23,17 @@ is on one of that county's roads (on the very road its name gives, when it is
 named after one), its position lies inside the county, and an outlet under a
 sub-branch (分理处, 营销服务部) stands within a few kilometres of it.
 
+Self-service points (ATMs and self-service banks, `kind` in the registry file): every
+active bank branch has two to three machines (ATM_COUNTS). Most stand in it: the same
+address and the very same captured position (so the map shows one pin with its parts),
+open all hours when the branch has a 24-hour self-service area, else its hours. About
+one in four is off-site (离行式), in a shopping centre or a station of the same county
+(OFF_SITE_PLACES, named after one of the county's areas), on one of the county's roads,
+within a few kilometres of its branch, with the place's hours. They are records of level
+`outlet` under their branch, with their own fi_codes after the entity's branches, drawn
+from a random stream of their own: the branches' data are the same with or without them
+(`atms=False`), and when an entity's five sequence digits run out, it gets no more.
+
 What is invented (and said so): fi_codes other than the real head offices
 have an unknown check digit, so a placeholder digit is used; licence and
 USCC bodies are random. At 1,000,000 outlets an entity can have at most
@@ -260,9 +271,43 @@ def _allocate(total: int, weights: list[float], cap: int) -> list[int]:
     return counts
 
 
+ATM_COUNTS = ((2, 0.5), (3, 0.5))  # machines per active bank branch
+OFF_SITE_SHARE = 0.25
+# (what the place is called after one of the county's areas, its hours, kind of point)
+OFF_SITE_PLACES = (
+    ("{area}购物中心", "Mo-Su 10:00-22:00"),
+    ("{area}商业广场", "Mo-Su 09:30-21:30"),
+    ("{county}汽车客运站", "Mo-Su 06:00-22:00"),
+    ("{area}地铁站", "Mo-Su 06:00-23:00"),  # in the cities with a metro only
+)
+METRO_CITIES = frozenset({"3201", "3202", "3203", "3204", "3205", "3206"})
+MACHINE_TYPES = (  # key, probability in a branch, probability off-site
+    ("cash_in", 0.5, 0.3),
+    ("foreign_cash", 0.05, 0.08),
+    ("wheelchair_access", 0.5, 0.4),
+)
+
+
+@dataclass
+class _Branch:
+    """An active bank branch, for the self-service points generated after its entity's rows."""
+
+    code: str
+    name: str
+    county: Place
+    lat: float  # WGS-84
+    lng: float
+    profile: dict[str, str]  # its profile row (the captured position, business types)
+    address: str
+    phone: str
+
+
 class _Generator:
-    def __init__(self, outlets: int, seed: int) -> None:
+    def __init__(self, outlets: int, seed: int, atms: bool = True) -> None:
         self.rng = random.Random(seed)
+        # the machines' own stream: the branches come out the same without them
+        self.atm_rng = random.Random(seed * 7919 + 1)
+        self.atms = atms
         self.outlets = outlets
         places = jiangsu_places()
         self.prefectures = {p.code[:4]: p for p in places if p.code.endswith("00")}
@@ -309,12 +354,15 @@ class _Generator:
     def postcode(self, pref4: str) -> str:
         return f"{POSTCODE_PREFIX[pref4]}{self.rng.randint(0, 999):03d}"
 
-    def address(self, county: Place, road: str | None = None) -> tuple[str, str]:
+    def address(
+        self, county: Place, road: str | None = None, rng: random.Random | None = None
+    ) -> tuple[str, str]:
         """A street address in the county: on `road` when given, else on one of its roads."""
+        rng = rng or self.rng
         if road is None:
-            road = self.rng.choice(self.county_places[county.code].roads)
+            road = rng.choice(self.county_places[county.code].roads)
         city = CITY_NAMES[county.code[:4]]
-        return f"江苏省{city}市{county.name}{road}{self.rng.randint(1, 399)}号", road
+        return f"江苏省{city}市{county.name}{road}{rng.randint(1, 399)}号", road
 
     def unique_place(self, entity: LegalEntity, county: Place) -> tuple[str, str | None]:
         """A branch-name place of the county, unique per entity and city by construction
@@ -347,12 +395,17 @@ class _Generator:
     def row(self, **values: str) -> dict[str, str]:
         return {c: values.get(c, "") for c in INSTITUTION_COLUMNS}
 
-    def position(self, county: Place, near: tuple[float, float] | None) -> tuple[float, float]:
+    def position(
+        self,
+        county: Place,
+        near: tuple[float, float] | None,
+        rng: random.Random | None = None,
+    ) -> tuple[float, float]:
         """A WGS-84 position inside the county: around its built-up centre (a normal spread
         with the county's radius), or within CHILD_MAX_KM of `near` (the parent sub-branch),
         always inside the county's inner box (clamping only brings a point nearer to a
         parent that is inside it)."""
-        rng = self.rng
+        rng = rng or self.rng
         km_lng = KM_PER_DEGREE * math.cos(math.radians(county.lat))
         if near is None:
             lat = county.lat + rng.gauss(0, county.radius_km / KM_PER_DEGREE / 1.5)
@@ -484,6 +537,7 @@ class _Generator:
                 established_on=self.established(1988).isoformat(),
             )
 
+        branches: list[_Branch] = []
         small_word = {"insurance": "营销服务部", "securities": ""}.get(entity.category, "分理处")
         for county, count in zip(counties, per_county, strict=True):
             if count == 0:
@@ -556,6 +610,10 @@ class _Generator:
                     )
                 if is_sub:
                     subs.append((code, name, position))
+                if position is not None and entity.category == "bank" and self.atms:
+                    branches.append(
+                        _Branch(code, name, county, *position, self.profiles[-1], address, phone)
+                    )
                 yield self.row(
                     fi_code=code,
                     name=name,
@@ -572,12 +630,104 @@ class _Generator:
                     established_on=established.isoformat(),
                     revoked_on=revoked_on,
                 )
+        for branch in branches:
+            yield from self.machines(state, branch)
+
+    def machines(self, state: _EntityState, branch: _Branch) -> Iterator[dict[str, str]]:
+        """The branch's two to three self-service points (see the module's docstring)."""
+        rng = self.atm_rng
+        county = branch.county
+        pref = county.code[:4]
+        n = int(_weighted(rng, tuple((str(k), w) for k, w in ATM_COUNTS)))
+        has_24h = "self_service_24h" in branch.profile["business_types"].split(";")
+        in_branch = 0
+        named: set[str] = set()  # two machines at one mall of one branch: numbered
+        for _ in range(n):
+            if state.next_seq > MAX_SEQUENCE:
+                return  # the entity's codes are used up: no more machines
+            code = self.fi_code(state)
+            off_site = rng.random() < OFF_SITE_SHARE
+            types = ["cash_out"] + [
+                key
+                for key, p_in, p_off in MACHINE_TYPES
+                if rng.random() < (p_off if off_site else p_in)
+            ]
+            if off_site:
+                places = OFF_SITE_PLACES if pref in METRO_CITIES else OFF_SITE_PLACES[:3]
+                pattern, hours = places[rng.randrange(len(places))]
+                if rng.random() < 0.3:
+                    hours = "24/7"  # a lobby of its own, opened by card at night
+                area = rng.choice(self.county_places[county.code].areas)
+                short = county.name.rstrip("区市县") if len(county.name) > 2 else county.name
+                place = pattern.format(area=area, county=short)
+                # a self-service bank (several machines, cash in and out) or a lone ATM
+                kind = "self_service" if rng.random() < 0.4 else "atm"
+                if kind == "self_service" and "cash_in" not in types:
+                    types.append("cash_in")
+                name = (
+                    f"{branch.name}{place}{'离行式自助银行' if kind == 'self_service' else 'ATM'}"
+                )
+                street, _road = self.address(county, rng=rng)  # on one of the county's roads
+                address = f"{street}{place}"
+                lat, lng = self.position(county, (branch.lat, branch.lng), rng)
+                system = _weighted(rng, COORD_MIX)
+                out_lat, out_lng = convert(lat, lng, "wgs84", system)  # type: ignore[arg-type]
+                captured = {
+                    "latitude": f"{out_lat:.6f}",
+                    "longitude": f"{out_lng:.6f}",
+                    "coord_system": system,
+                    "accuracy_m": str(rng.choice((5, 10, 15, 20, 30))),
+                }
+            else:
+                in_branch += 1
+                kind = "atm"
+                name = f"{branch.name}ATM{in_branch}"
+                address = branch.address
+                hours = "24/7" if has_24h else branch.profile["opening_hours"]
+                # the branch's own capture, so both are stored at exactly one point
+                captured = {
+                    k: branch.profile[k]
+                    for k in ("latitude", "longitude", "coord_system", "accuracy_m")
+                }
+            if name in named:
+                name = f"{name}{len(named) + 1}"
+            named.add(name)
+            if hours == "24/7":
+                types.append("self_service_24h")
+            self.profiles.append(
+                {
+                    "fi_code": code,
+                    **captured,
+                    "business_types": ";".join(types),
+                    "opening_hours": hours,
+                    "phone": branch.phone,
+                }
+            )
+            yield self.row(
+                fi_code=code,
+                name=name,
+                legal_entity_code=state.entity.fi_code,
+                parent_code=branch.code,
+                level="outlet",
+                kind=kind,
+                region_code=county.code,
+                address=address,
+                postcode=f"{POSTCODE_PREFIX[pref]}{rng.randint(0, 999):03d}",
+                phone=branch.phone,
+                status="active",
+                established_on=date.fromordinal(
+                    rng.randint(date(2005, 1, 1).toordinal(), date(2024, 12, 31).toordinal())
+                ).isoformat(),
+            )
 
 
-def generate(out_dir: Path, *, outlets: int, seed: int, progress: bool = False) -> GenerationResult:
-    """Write `institutions.csv` and `profiles.csv` into `out_dir`."""
+def generate(
+    out_dir: Path, *, outlets: int, seed: int, progress: bool = False, atms: bool = True
+) -> GenerationResult:
+    """Write `institutions.csv` and `profiles.csv` into `out_dir` (`atms`: with the banks'
+    self-service points, beyond the `outlets` branches)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    gen = _Generator(outlets, seed)
+    gen = _Generator(outlets, seed, atms)
     entities = list(LEGAL_ENTITIES)
     # Codes per entity in Jiangsu: outlets plus up to 14 branches above them.
     counts = _allocate(outlets, [e.weight for e in entities], cap=MAX_SEQUENCE - 20)

@@ -46,12 +46,17 @@ from sqlalchemy.types import UserDefinedType
 from core.base import Base
 
 LEVELS = ("head_office", "branch", "sub_branch", "outlet")
+# What kind of place an outlet is: a staffed branch (营业网点), a self-service bank (自助银行:
+# a room of machines, cash in and out, often open all hours) or a single ATM. Self-service
+# points are registry records of level `outlet` under the branch they belong to or stand in.
+OUTLET_KINDS = ("branch", "self_service", "atm")
 STATUSES = ("active", "revoked")
 CHANNELS = ("registry_sync", "staff_upload", "pro_update", "public_report", "system")
 FIELD_GROUPS = ("position", "business_types", "hours", "phone", "photos", "service_links")
 BATCH_KINDS = ("registry", "profiles")
 
 Level = Literal["head_office", "branch", "sub_branch", "outlet"]
+OutletKind = Literal["branch", "self_service", "atm"]
 Status = Literal["active", "revoked"]
 Channel = Literal["registry_sync", "staff_upload", "pro_update", "public_report", "system"]
 
@@ -125,6 +130,8 @@ class Institution(Base):
     __table_args__ = (
         CheckConstraint(_in("level", LEVELS), name="level"),
         CheckConstraint(_in("status", STATUSES), name="status"),
+        CheckConstraint(_in("kind", OUTLET_KINDS), name="kind"),
+        CheckConstraint("kind = 'branch' OR level = 'outlet'", name="self_service_is_outlet"),
         CheckConstraint("char_length(fi_code) = 14", name="fi_code_length"),
         CheckConstraint("region_code ~ '^[0-9]{6}$'", name="region_code_format"),
         CheckConstraint(
@@ -192,6 +199,8 @@ class Institution(Base):
     legal_entity_code: Mapped[str] = mapped_column(String(14))
     parent_code: Mapped[str | None] = mapped_column(String(14), index=True)
     level: Mapped[str] = mapped_column(String(16))
+    # OUTLET_KINDS; a self-service point's parent is the branch it belongs to or stands in
+    kind: Mapped[str] = mapped_column(String(16), default="branch", server_default="branch")
     region_code: Mapped[str] = mapped_column(String(6))
     address: Mapped[str | None] = mapped_column(Text)
     postcode: Mapped[str | None] = mapped_column(String(6))
@@ -220,7 +229,16 @@ class OutletProfile(Base):
             "position_coord_system IS NULL OR position_coord_system IN ('wgs84', 'gcj02', 'bd09')",
             name="position_coord_system",
         ),
+        CheckConstraint(_in("kind", OUTLET_KINDS), name="kind"),
         Index("ix_outlet_profile_position", "position", postgresql_using="gist"),
+        # Nearest branches without walking past the self-service points around them
+        # (two to three per branch): see geo.search and migration 0020.
+        Index(
+            "ix_outlet_profile_position_branch",
+            "position",
+            postgresql_using="gist",
+            postgresql_where=text("kind = 'branch'"),
+        ),
         Index("ix_outlet_profile_business_types", "business_types", postgresql_using="gin"),
     )
 
@@ -231,6 +249,10 @@ class OutletProfile(Base):
         Geography(geometry_type="POINT", srid=4326, spatial_index=False), nullable=True
     )
     position_coord_system: Mapped[str | None] = mapped_column(String(5))
+    # A copy of institution.kind, kept by triggers (migration 0020), never written by the
+    # application: the spatial index can only be narrowed by a column of its own table, and
+    # the nearest branches come from a partial GiST index of branches alone.
+    kind: Mapped[str] = mapped_column(String(16), default="branch", server_default="branch")
     position_accuracy_m: Mapped[float | None] = mapped_column(Float)
     business_types: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
     opening_hours: Mapped[dict[str, Any] | None] = mapped_column(JSONB)

@@ -302,6 +302,8 @@
 
   // -- detail --------------------------------------------------------------------------------
 
+  var shownOutlet = null;
+
   function openDetail(fiCode) {
     state.o = fiCode;
     save(true);
@@ -312,6 +314,7 @@
     show("detail");
     status("正在读取网点信息…");
     return get("/outlets/" + encodeURIComponent(state.o), { coord: "wgs84" }).then(function (o) {
+      shownOutlet = o;
       status("");
       $("d-name").textContent = o.name;
       var open = $("d-open");
@@ -342,6 +345,7 @@
         links.appendChild(li);
       });
       $("d-nav").hidden = !o.navigation;
+      $("nav-wechat").hidden = !(o.navigation && inWeChat);
       if (o.navigation) {
         $("nav-tencent").href = o.navigation.tencent;
         $("nav-amap").href = o.navigation.amap;
@@ -404,6 +408,49 @@
     }).catch(function (error) { result.textContent = "提交失败：" + error.message; });
   }
 
+  // -- inside WeChat: wx.openLocation through the JS-SDK ----------------------------------------
+
+  var inWeChat = /MicroMessenger/i.test(navigator.userAgent);
+  var wxReady = null;
+
+  function loadScript(src) {
+    return new Promise(function (resolve, reject) {
+      var script = document.createElement("script");
+      script.src = src;
+      script.onload = resolve;
+      script.onerror = reject;
+      document.head.appendChild(script);
+    });
+  }
+
+  function weChat() {
+    if (wxReady) return wxReady;
+    var sdk = window.wx ? Promise.resolve() : loadScript(body.dataset.wxShim).then(function () {
+      return loadScript(body.dataset.wxJs);
+    });
+    wxReady = sdk.then(function () {
+      return get("/wechat/js-config", { url: location.href.split("#")[0] });
+    }).then(function (config) {
+      return new Promise(function (resolve, reject) {
+        window.wx.config({ debug: false, appId: config.appId, timestamp: config.timestamp,
+          nonceStr: config.nonceStr, signature: config.signature, jsApiList: config.jsApiList });
+        window.wx.ready(function () { resolve(window.wx); });
+        window.wx.error(function (e) { reject(new Error(e.errMsg || "wx.config")); });
+      });
+    });
+    wxReady.catch(function () { wxReady = null; });
+    return wxReady;
+  }
+
+  function navigateInWeChat() {
+    var o = shownOutlet;
+    if (!o || !o.navigation) return;
+    weChat().then(function (wx) {
+      wx.openLocation({ latitude: o.navigation.wechat.lat, longitude: o.navigation.wechat.lng,
+        name: o.name, address: o.address || "", scale: 16 });
+    }).catch(function (error) { status("无法在微信中打开地图：" + error.message + "，请用下方的地图链接。"); });
+  }
+
   // -- the map -------------------------------------------------------------------------------
 
   var map = null;
@@ -443,7 +490,6 @@
     });
   }
 
-  var drawn = { total: 0, clusters: 0 };
   function drawViewport() {
     var b = map.getBounds();
     if (state.view === "map") { state.z = String(map.getZoom()); save(false); }
@@ -466,13 +512,21 @@
       });
       v.items.forEach(function (o) {
         var marker = L.circleMarker([o.position.lat, o.position.lng], { radius: 8, color: "#b0001e", weight: 2, fillColor: "#fff", fillOpacity: 1 });
-        var label = el("a", o.name);
-        label.href = "?o=" + encodeURIComponent(o.fi_code);
-        label.addEventListener("click", function (e) { e.preventDefault(); openDetail(o.fi_code); });
-        marker.bindPopup(label);
+        // one pin per address: the outlet, then what stands with it (its ATMs, ...)
+        var popup = el("div", null, "pin-parts");
+        [o].concat(o.parts || []).forEach(function (part) {
+          var line = el("div");
+          var label = el("a", part.name);
+          label.href = "?o=" + encodeURIComponent(part.fi_code);
+          label.addEventListener("click", function (e) { e.preventDefault(); openDetail(part.fi_code); });
+          line.appendChild(label);
+          if (part.kind && part.kind !== "branch") line.appendChild(el("span", part.kind === "atm" ? "（ATM）" : "（自助银行）"));
+          popup.appendChild(line);
+        });
+        marker.bindPopup(popup);
         layer.addLayer(marker);
       });
-      drawn = { total: v.total, clusters: sum, outlets: v.items.length, mode: v.mode };
+      $("map").dataset.pins = String(v.items.length);
       $("map").dataset.total = String(v.total);
       $("map").dataset.clustered = String(sum);
       $("map").dataset.mode = v.mode;
@@ -520,6 +574,7 @@
   $("tab-list").addEventListener("click", function () { delete state.view; delete state.o; save(false); route(); });
   $("tab-map").addEventListener("click", function () { state.view = "map"; delete state.o; save(false); route(); });
   $("report-form").addEventListener("submit", onReport);
+  $("nav-wechat").addEventListener("click", navigateInWeChat);
   window.addEventListener("popstate", function () {
     state = {};
     var p = new URLSearchParams(location.search);
