@@ -293,3 +293,26 @@ def test_accessible_labelled_and_readable_at_twice_the_text_size(
             page.wait_for_selector("#d-name:not(:empty)")
         wide = page.evaluate("() => document.documentElement.scrollWidth")
         assert wide <= 375, (view, wide)
+
+
+def test_a_point_picked_on_the_map_lists_its_nearest(site: tuple[Flask, str], browser: Any) -> None:
+    """Without a shared position, a tap on the map (no tiles: WGS-84) is where to search."""
+    context = phone_context(browser, located=False)
+    page = context.new_page()
+    try:
+        open_finder(page, site[1], f"?view=map&z=15&lat={WGS[0]:.6f}&lng={WGS[1]:.6f}")
+        page.wait_for_selector("#map[data-total]", timeout=20_000)
+        box = page.locator("#map").bounding_box()
+        # a spot away from the controls, then the popup's button
+        page.mouse.click(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.7)
+        page.click("#pick-here")
+        page.wait_for_function("() => !location.search.includes('view=map')")
+        page.wait_for_load_state("networkidle")
+        params = parse_qs(urlsplit(page.url).query)
+        lat, lng = float(params["lat"][0]), float(params["lng"][0])
+        assert 0 < distance_m(lat, lng, WGS[0], WGS[1]) < 3000
+        query = {"lat": f"{lat:.6f}", "lng": f"{lng:.6f}", "coord": "wgs84", "limit": 20}
+        expected = api(site).get(f"{API}/outlets/nearby", query_string={**query, "radius_m": 5000})
+        assert listed(page) == [i["fi_code"] for i in expected.get_json()["items"]]
+    finally:
+        context.close()

@@ -29,7 +29,9 @@
 
   // -- state in the URL ----------------------------------------------------------------------
 
-  var KEYS = ["lat", "lng", "region", "q", "institution", "category", "business_type", "open", "o", "view", "z"];
+  // pc: the system lat/lng are in (wgs84 from geolocation; a point picked on a map of
+  // GCJ-02 tiles is gcj02), passed to the API as `coord`, which converts
+  var KEYS = ["lat", "lng", "pc", "region", "q", "institution", "category", "business_type", "open", "o", "view", "z"];
   var state = {};
   var params = new URLSearchParams(location.search);
   KEYS.forEach(function (k) { if (params.get(k)) state[k] = params.get(k); });
@@ -100,6 +102,7 @@
       navigator.geolocation.getCurrentPosition(function (pos) {
         state.lat = pos.coords.latitude.toFixed(6);
         state.lng = pos.coords.longitude.toFixed(6);
+        delete state.pc;
         delete state.region;
         save(false);
         resolve();
@@ -139,6 +142,7 @@
     state.region = chosen[0];
     state.lat = chosen[1].lat.toFixed(6);
     state.lng = chosen[1].lng.toFixed(6);
+    delete state.pc;
     save(false);
     showList();
   }
@@ -188,7 +192,7 @@
   }
 
   function listQuery(text, limit) {
-    var query = filters({ limit: limit || PAGE, coord: "wgs84" });
+    var query = filters({ limit: limit || PAGE, coord: state.pc || "wgs84" });
     if (!text) {
       query.lat = state.lat; query.lng = state.lng;
       query.radius_m = state.region ? RADIUS_PLACE : RADIUS_NEAR;
@@ -203,12 +207,14 @@
       var lat = state.lat, lng = state.lng;
       if (place) {
         query.region = prefix(place.code);
-        if (place.centre && !lat) { lat = place.centre.lat.toFixed(6); lng = place.centre.lng.toFixed(6); }
+        if (place.centre && !lat) {
+          lat = place.centre.lat.toFixed(6); lng = place.centre.lng.toFixed(6); query.coord = "wgs84";
+        }
       }
       if (lat && lng) { query.lat = lat; query.lng = lng; }
       if (r.landmark) {
         query.q = r.landmark;
-        var plain = filters({ limit: query.limit, coord: "wgs84", q: text });
+        var plain = filters({ limit: query.limit, coord: state.pc || "wgs84", q: text });
         if (state.lat && state.lng) { plain.lat = state.lat; plain.lng = state.lng; }
         return ["/outlets/search", query, r, plain];  // plain: a whole name, typos and all
       }
@@ -481,6 +487,7 @@
         }
         layer = L.layerGroup().addTo(map);
         map.on("moveend", drawViewport);
+        map.on("click", pickPoint);
       }
       var start = state.lat && state.lng ? [Number(state.lat), Number(state.lng)] : [32.0415, 118.7781];
       // the map's own system only matters for tiles; the start point is near enough either way
@@ -488,6 +495,25 @@
       map.invalidateSize();
       return drawViewport();
     });
+  }
+
+  // A point picked on the map, for who would rather not share a position.
+  function pickPoint(event) {
+    var here = event.latlng;
+    var button = el("button", "在此处查找附近网点");
+    button.type = "button";
+    button.id = "pick-here";
+    button.addEventListener("click", function () {
+      state.lat = here.lat.toFixed(6);
+      state.lng = here.lng.toFixed(6);
+      state.pc = mapCoord;
+      delete state.region; delete state.q; delete state.view; delete state.o;
+      $("where").hidden = true;
+      save(true);
+      map.closePopup();
+      route();
+    });
+    L.popup().setLatLng(here).setContent(button).openOn(map);
   }
 
   function drawViewport() {
