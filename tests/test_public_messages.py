@@ -37,6 +37,7 @@ GOOD_QUERY = {
     "lng": "118.784",
     "q": "工行",
     "text": "工行新街口",  # GET /api/bot/v1/read
+    "url": "http://localhost/m/",  # GET /api/mp/v1/wechat/js-config
     "min_lat": "32.0",
     "min_lng": "118.7",
     "max_lat": "32.1",
