@@ -239,6 +239,14 @@ class OutletProfile(Base):
             postgresql_using="gist",
             postgresql_where=text("kind = 'branch'"),
         ),
+        # And the machines alone (取钱, 附近的ATM): without it, the nearest ATMs were looked
+        # for among every branch, all of them where a county has none (migration 0021).
+        Index(
+            "ix_outlet_profile_position_machines",
+            "position",
+            postgresql_using="gist",
+            postgresql_where=text("kind IN ('atm', 'self_service')"),
+        ),
         Index("ix_outlet_profile_business_types", "business_types", postgresql_using="gin"),
     )
 
