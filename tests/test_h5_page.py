@@ -59,6 +59,16 @@ def open_finder(page: Any, base: str, query: str = "") -> None:
     page.wait_for_selector("body[data-ready='1']", timeout=20_000)
 
 
+def lists_drawn(page: Any) -> int:
+    """How many times the page has drawn its list (it counts them in body[data-listed])."""
+    return int(page.evaluate("() => Number(document.body.dataset.listed || 0)"))
+
+
+def next_list(page: Any, before: int) -> None:
+    """Wait until the page has drawn its list again after `before` drawings."""
+    page.wait_for_function(f"() => Number(document.body.dataset.listed || 0) > {before}")
+
+
 def listed(page: Any) -> list[str]:
     return [
         str(code)
@@ -78,9 +88,10 @@ def test_the_list_is_the_apis_nearest_outlets(site: tuple[Flask, str], page: Any
 
 def test_the_open_now_filter(site: tuple[Flask, str], page: Any) -> None:
     open_finder(page, site[1])
+    drawn = lists_drawn(page)
     page.check("#f-open")
     page.wait_for_function("() => location.search.includes('open=1')")
-    page.wait_for_load_state("networkidle")
+    next_list(page, drawn)
     assert listed(page) == nearby(site, open_now="true")
     badges = page.locator("#list .badge").all_inner_texts()
     assert all(b == "营业中" for b in badges)
@@ -101,9 +112,9 @@ def test_a_search_with_a_typo_finds_the_outlet(site: tuple[Flask, str], page: An
     page.fill("#q", typo)
     page.wait_for_selector("#suggest li")
     assert name in page.locator("#suggest li").all_inner_texts()  # suggested while typing
+    drawn = lists_drawn(page)
     page.press("#q", "Enter")
-    page.wait_for_function("() => location.search.includes('q=')")
-    page.wait_for_load_state("networkidle")
+    next_list(page, drawn)
     assert name in page.locator("#list .name").all_inner_texts()
 
 
@@ -138,9 +149,10 @@ def test_a_refused_position_falls_back_to_a_district(site: tuple[Flask, str], br
         assert page.is_visible("#where") and "位置" in page.inner_text("#where")
         page.select_option("#city", "320100")
         page.wait_for_selector("#district option[value='320102']", state="attached")
+        drawn = lists_drawn(page)
         page.select_option("#district", "320102")
         page.wait_for_function("() => location.search.includes('region=320102')")
-        page.wait_for_load_state("networkidle")
+        next_list(page, drawn)
         codes = listed(page)
         assert codes
         regions = {
@@ -259,9 +271,9 @@ def test_the_search_box_reads_what_the_chat_bot_reads(
     code = reading["institutions"][0]["fi_code"]
     open_finder(page, site[1])
     page.fill("#q", typed)
+    drawn = lists_drawn(page)
     page.press("#q", "Enter")
-    page.wait_for_function("() => location.search.includes('q=')")
-    page.wait_for_load_state("networkidle")
+    next_list(page, drawn)
     found = listed(page)
     assert found
     for fi_code in found:
@@ -305,9 +317,9 @@ def test_a_point_picked_on_the_map_lists_its_nearest(site: tuple[Flask, str], br
         box = page.locator("#map").bounding_box()
         # a spot away from the controls, then the popup's button
         page.mouse.click(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.7)
+        drawn = lists_drawn(page)
         page.click("#pick-here")
-        page.wait_for_function("() => !location.search.includes('view=map')")
-        page.wait_for_load_state("networkidle")
+        next_list(page, drawn)
         params = parse_qs(urlsplit(page.url).query)
         lat, lng = float(params["lat"][0]), float(params["lng"][0])
         assert 0 < distance_m(lat, lng, WGS[0], WGS[1]) < 3000
