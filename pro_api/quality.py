@@ -75,7 +75,7 @@ def _region_name(code: str) -> str | None:
     return quality.region_name(code)
 
 
-def _area(scope: Scope) -> Coverage:
+def area_of(scope: Scope) -> Coverage:
     """An empty coverage row naming the whole area, for the totals."""
     name = _region_name(scope.region_prefix)
     if scope.legal_entity_code:
@@ -126,7 +126,7 @@ def _flat(view: dict[str, Any]) -> dict[str, Any]:
 def _coverage(args: dict[str, Any], action: str) -> tuple[list[Coverage], Coverage, Any]:
     caller, scope = report_scope(args, action)
     rows = quality.coverage(db_session(), scope, args["by"])
-    area = _area(scope)
+    area = area_of(scope)
     return rows, quality.total(rows, area.key, area.name), caller
 
 
@@ -176,7 +176,7 @@ def _ranking(args: dict[str, Any], action: str) -> tuple[list[quality.RankedInst
     return rows, caller
 
 
-def _ranked_view(row: quality.RankedInstitution) -> dict[str, Any]:
+def ranked_view(row: quality.RankedInstitution) -> dict[str, Any]:
     return {
         **coverage_view(row.coverage),
         "rank": row.rank,
@@ -212,7 +212,7 @@ class Ranking(MethodView):
         page = ranked_page(rows, args)
         return {
             "weights": dict(SCORE_WEIGHTS),
-            "items": [_ranked_view(r) for r in page.items],
+            "items": [ranked_view(r) for r in page.items],
             "next_after": page.next_after,
         }
 
@@ -226,7 +226,7 @@ class RankingExport(MethodView):
         """导出机构排名 — the ranking as CSV or XLSX."""
         action = "quality.ranking.export"
         rows, caller = _ranking(args, action)
-        table = [_flat(_ranked_view(r)) for r in rows]
+        table = [_flat(ranked_view(r)) for r in rows]
         return audited_export(caller, action, "ranking", RANKING_COLUMNS, table, args)
 
 
