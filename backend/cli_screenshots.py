@@ -120,6 +120,8 @@ def _console(
         raise click.ClickException(f"{username} must first change its temporary password")
     if page.locator("#login-error").count():
         raise click.ClickException(f"cannot sign in as {username}: wrong password, or locked")
+    page.wait_for_selector("#outlet-map[data-points]", timeout=20_000)
+    page.wait_for_timeout(300)  # the markers' last frame
     shot(page, "dashboard", full_page=True)
     page.goto(f"{base_url}/console/registry?q=工行 新街口")
     shot(page, "registry")
@@ -128,6 +130,7 @@ def _console(
     tablet = desktop_context(browser, tablet=True, storage_state=context.storage_state())
     tablet_page = tablet.new_page()
     tablet_page.goto(f"{base_url}/console/")
+    tablet_page.wait_for_selector("#outlet-map[data-points]", timeout=20_000)
     shot(tablet_page, "dashboard-tablet")
     tablet.close()
     page.goto(f"{base_url}/console/")

@@ -19,24 +19,29 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from flask import g
+import marshmallow as ma
+from flask import g, jsonify, request
 from flask.wrappers import Response
 from sqlalchemy import func, select
 
 from accounts.accounts import Account
-from console.shell import blp, page, signed_in
+from console.shell import blp, config, page, signed_in
 from core.models.feedback import ErrorReport
 from core.models.registry import ImportBatch
 from core.models.reviews import UploadReview
 from pro_api import error_reports, reviews
-from pro_api.quality import area_of
+from pro_api.quality import area_of, map_answer
+from pro_api.quality_schemas import MapArgs
 from pro_api.registry_views import correction_due
+from registry import regions as region_table
 from registry import registry_queries as queries
 from reports import quality
 from reports.quality import MEASURE_LABELS, MEASURES, Coverage, Grouping
 from reports.rollout import SHANGHAI, ReportDue, YearNotCovered, monthly_reports
 from web.extensions import db_session
 
+JIANGSU = (30.7, 116.3, 35.2, 122.0)  # the map's view when a jurisdiction has no known box
+MAP_FIELDS = ("min_lat", "min_lng", "max_lat", "max_lng", "zoom", "coord")
 CHART_INSTITUTIONS = 15  # the chart shows the best and worst; the table lists all
 DEADLINE_BATCHES = 200  # the newest batches looked at for open correction deadlines
 
@@ -127,8 +132,17 @@ def dashboard() -> Response:
             {**_chart_row(r.coverage), "score": r.score, "rank": r.rank} for r in chosen
         ],
     }
+    cfg = config()
+    map_settings = {
+        "url": "map.json",
+        "bounds": region_table.bounds_within(account.region_prefix) or JIANGSU,
+        "tiles": cfg.map_tiles_url,
+        "coord": "gcj02" if cfg.map_tiles_url and cfg.map_tiles_coord == "gcj02" else "wgs84",
+        "attribution": cfg.map_tiles_attribution,
+    }
     return page(
         "dashboard.html",
+        map_settings=map_settings,
         title="工作台",
         by_label="城市" if by == "city" else "区县",
         measures=[(m, MEASURE_LABELS[m][0]) for m in MEASURES],
@@ -143,3 +157,18 @@ def dashboard() -> Response:
         charts=charts,
         chart_institutions=len(chosen),
     )
+
+
+@blp.get("/map.json")
+@signed_in(data=True)
+def map_data() -> Response:
+    """The dashboard map's outlets: `pro_api.quality.map_answer`, as GET /quality/map
+    answers it, over the account's jurisdiction (the box only; no area filters)."""
+    account: Account = g.console_account
+    try:
+        args = MapArgs().load({k: v for k, v in request.args.items() if k in MAP_FIELDS})
+    except ma.ValidationError as error:
+        answer = jsonify(message="参数无效", errors=error.messages)
+        answer.status_code = 422
+        return answer
+    return jsonify(map_answer(account.scope, args))

@@ -30,7 +30,16 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 from urllib.parse import urlencode, urlsplit
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.wrappers import Response
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as AnyResponse
@@ -40,6 +49,7 @@ from core import tokens
 from core.config import Config
 from registry import regions
 from web.extensions import db_session
+from web.tiles import tile_origin
 
 STATIC = Path(__file__).parent / "static"
 SESSION_COOKIE = "bf_console"
@@ -47,6 +57,7 @@ PRE_COOKIE = "bf_console_pre"
 COOKIE_PATH = "/console/"
 CSRF_FIELD = "csrf_token"
 ECHARTS = "vendor/echarts-6.1.0"
+LEAFLET = "vendor/leaflet-1.9.4"  # the H5 page's copy, served by its blueprint (one copy)
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 blp = Blueprint(
@@ -157,6 +168,8 @@ def safe_next(target: str | None) -> str | None:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not parts.path.startswith(COOKIE_PATH):
         return None
+    if "/." in parts.path:  # /console/../api/... would leave the console once resolved
+        return None
     if parts.path.startswith((COOKIE_PATH + "login", COOKIE_PATH + "logout")):
         return None
     return target
@@ -167,16 +180,22 @@ def _here() -> str:
     return request.path + (f"?{query}" if query else "")
 
 
-def signed_in(*, allow_pending_password: bool = False) -> Callable[[_V], _V]:
+def signed_in(*, allow_pending_password: bool = False, data: bool = False) -> Callable[[_V], _V]:
     """Only for a signed-in account; otherwise back to sign-in, keeping where one was
     (the page and its query string: a search form's content survives an expired session).
 
-    An account with a temporary password is sent to the password page first."""
+    An account with a temporary password is sent to the password page first. With `data`
+    (JSON for a page's script) both are a 401 instead."""
 
     def decorate(view: _V) -> _V:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             account = load_account()
+            if data and (account is None or account.must_change_password):
+                # A script's request: no page to send it to; the script reloads its page.
+                answer = jsonify(message="登录已过期，请重新登录")
+                answer.status_code = 401
+                return answer
             if account is None:
                 query = {"next": _here()}
                 if session_token():
@@ -245,6 +264,7 @@ def _shared() -> dict[str, Any]:
         "jurisdiction": jurisdiction_label(account) if account is not None else "",
         "region_label": region_label,
         "echarts": ECHARTS,
+        "leaflet": LEAFLET,
         "version": asset_version(),
     }
 
@@ -308,16 +328,18 @@ def _headers(response: Response) -> Response:
             samesite="Strict",
             secure=request.is_secure,
         )
+    tiles = tile_origin(config())
     response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
+        "default-src 'self'; script-src 'self'; style-src 'self'; "
+        f"img-src 'self' data: {tiles}".rstrip()
+        + "; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
         "form-action 'self'"
     )
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
-    if response.mimetype == "text/html":
+    if response.mimetype in ("text/html", "application/json"):
         response.headers["Cache-Control"] = "no-store"  # a jurisdiction's data stays off disks
     elif response.status_code == 200 and request.args.get("v"):
         response.headers["Cache-Control"] = "public, max-age=31536000, immutable"

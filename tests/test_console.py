@@ -317,6 +317,8 @@ def test_next_never_leaves_the_console(site: tuple[Flask, str]) -> None:
         ("https://evil.example/console/", f"{CONSOLE}/"),
         ("//evil.example/console/", f"{CONSOLE}/"),
         ("/api/pro/v1/me", f"{CONSOLE}/"),
+        (f"{CONSOLE}/../api/pro/v1/me", f"{CONSOLE}/"),
+        (f"{CONSOLE}/logout", f"{CONSOLE}/"),
         (f"{CONSOLE}/registry?q=工行", f"{CONSOLE}/registry?q=工行"),
     ):
         client = app.test_client()
@@ -647,3 +649,90 @@ def test_every_page_has_the_security_headers(site: tuple[Flask, str]) -> None:
         assert not re.search(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)", html)
     echarts = client.get(f"{CONSOLE}/static/vendor/echarts-6.1.0/echarts.min.js")
     assert echarts.status_code == 200 and b"echarts" in echarts.data[:2000]
+
+
+# --- the map --------------------------------------------------------------------------------
+
+JIANGSU_BOX = {"min_lat": 30.5, "min_lng": 116.0, "max_lat": 35.5, "max_lng": 122.5}
+
+
+def test_the_map_is_the_apis_and_stays_in_the_jurisdiction(site: tuple[Flask, str]) -> None:
+    app, _ = site
+    username = make_account(app, "3201")
+    headers = bearer(app, username)
+    api = app.test_client()
+    console = signed_in_client(app, username)
+    nanjing = {
+        r.fi_code
+        for r in sql(
+            app,
+            "SELECT i.fi_code FROM institution i JOIN outlet_profile p ON p.institution_id = i.id "
+            "WHERE i.region_code LIKE '3201%' AND i.status = 'active' AND p.position IS NOT NULL",
+        )
+    }
+    coverage = api.get(f"{API}/quality/coverage?by=county", headers=headers).get_json()["total"]
+    assert coverage["with_position"] == len(nanjing) > 20
+    for zoom in (7, 10, 13):
+        query = {**JIANGSU_BOX, "zoom": zoom}
+        answer = api.get(f"{API}/quality/map", query_string=query, headers=headers)
+        assert answer.status_code == 200, answer.get_json()
+        mine = console.get(f"{CONSOLE}/map.json", query_string=query)
+        assert mine.status_code == 200 and mine.get_json() == answer.get_json()
+        items = answer.get_json()["items"]
+        assert sum(i["outlets"] for i in items) == len(nanjing)  # Suzhou's are not counted
+        if zoom == 13:  # single outlets: exactly Nanjing's, and their mean is the area's score
+            assert answer.get_json()["cell_deg"] is None
+            assert {i["fi_code"] for i in items} == nanjing
+            mean = sum(i["score"] for i in items) / len(items)
+            assert abs(mean - coverage["score"]) <= 0.1
+        else:
+            assert answer.get_json()["cell_deg"] > 0 and len(items) < len(nanjing)
+    # In GCJ-02 (Tencent or Amap tiles) the same outlets come back shifted, as core.coords says.
+    wgs = api.get(f"{API}/quality/map", query_string={**JIANGSU_BOX, "zoom": 13}, headers=headers)
+    gcj = api.get(
+        f"{API}/quality/map",
+        query_string={**JIANGSU_BOX, "zoom": 13, "coord": "gcj02"},
+        headers=headers,
+    )
+    first_wgs, first_gcj = wgs.get_json()["items"][0], gcj.get_json()["items"][0]
+    assert first_wgs["fi_code"] == first_gcj["fi_code"]
+    assert 0.001 < abs(first_gcj["lng"] - first_wgs["lng"]) < 0.01
+    # A script's request without a session is a 401, a bad box a 422 naming the field.
+    assert app.test_client().get(f"{CONSOLE}/map.json", query_string=query).status_code == 401
+    bad = console.get(f"{CONSOLE}/map.json", query_string={**JIANGSU_BOX, "max_lat": 29, "zoom": 9})
+    assert bad.status_code == 422 and "max_lat" in bad.get_json()["errors"]
+
+
+def test_the_dashboard_map_in_the_browser(site: tuple[Flask, str], context: Any) -> None:
+    app, base = site
+    username = make_account(app, "3201")
+    (hostile,) = sql(
+        app,
+        "SELECT i.fi_code, ST_Y(p.position::geometry) AS lat, ST_X(p.position::geometry) AS lng "
+        "FROM institution i JOIN outlet_profile p ON p.institution_id = i.id WHERE i.name = :n",
+        n=HOSTILE_OUTLET,
+    )
+    page = context.new_page()
+    sign_in(page, base, username)
+    page.wait_for_selector("#outlet-map[data-points]")
+    (located,) = sql(
+        app,
+        "SELECT count(*) AS n FROM institution i JOIN outlet_profile p ON p.institution_id = i.id "
+        "WHERE i.region_code LIKE '3201%' AND i.status = 'active' AND p.position IS NOT NULL",
+    )
+    assert page.get_attribute("#outlet-map", "data-total") == str(located.n)
+    assert page.locator("#outlet-map .leaflet-marker-icon.cell").count() >= 1
+    # Zoomed in on the outlet with the hostile name: single outlets, its name as text.
+    page.evaluate(f"window.consoleMap.setView([{hostile.lat}, {hostile.lng}], 16)")
+    page.wait_for_selector("#outlet-map[data-cell='']")
+    page.wait_for_selector("#outlet-map path.outlet")
+    markers = page.locator("#outlet-map path.outlet")
+    for index in range(markers.count()):
+        markers.nth(index).hover(force=True)
+        tooltip = page.locator(".leaflet-tooltip")
+        if tooltip.count() and HOSTILE_OUTLET in tooltip.last.inner_text():
+            break
+    else:
+        raise AssertionError("the hostile outlet's marker was not found")
+    assert page.locator(".leaflet-tooltip img, .leaflet-tooltip script").count() == 0
+    assert page.evaluate("document.body.dataset.owned") is None
