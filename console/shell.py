@@ -114,7 +114,8 @@ def csrf_token() -> str:
 
 def csrf_ok() -> bool:
     sent = request.form.get(CSRF_FIELD, "")
-    return bool(sent) and hmac.compare_digest(sent, csrf_token())
+    # bytes: compare_digest refuses non-ASCII text, which a forged field may hold
+    return bool(sent) and hmac.compare_digest(sent.encode(), csrf_token().encode())
 
 
 def session_token() -> str | None:

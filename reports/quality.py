@@ -612,6 +612,7 @@ def completeness_map(
     min_lat, min_lng, max_lat, max_lng = box
     front = _front_photos()
     point = func.geometry(OutletProfile.position)
+    envelope = func.ST_MakeEnvelope(min_lng, min_lat, max_lng, max_lat, 4326)
     lat, lng = func.ST_Y(point).label("lat"), func.ST_X(point).label("lng")
     located = (
         select(
@@ -629,7 +630,10 @@ def completeness_map(
             Institution.status == "active",
             institution_clause(jurisdiction),
             OutletProfile.position.is_not(None),
-            point.op("&&")(func.ST_MakeEnvelope(min_lng, min_lat, max_lng, max_lat, 4326)),
+            # the geography test lets the GiST index find a box's outlets; it is a little
+            # wider (geodesic edges), so the planar one keeps exactly the box
+            OutletProfile.position.op("&&")(func.geography(envelope)),
+            point.op("&&")(envelope),
         )
     )
     if cell_deg is None:

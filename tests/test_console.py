@@ -91,9 +91,14 @@ def make_account(
     policy = LoginPolicy(time_cost=1, memory_kib=8, parallelism=1)
     with app.app_context():
         session = db_session()
+        creator = None
+        if role != "pboc_admin":  # handed out by a PBoC office, as accounts are
+            creator = accounts.create_account(
+                session, None, NewAccount(next(_names), "省分行", "pboc_admin", "32"), policy
+            ).account
         created = accounts.create_account(
             session,
-            None,
+            creator,
             NewAccount(username, f"测试{username}", role, prefix, legal_entity),
             policy,
             TEMPORARY,
@@ -279,7 +284,7 @@ def test_a_post_without_the_csrf_token_is_refused(site: tuple[Flask, str]) -> No
     client = signed_in_client(app, username)
     page = client.get(f"{CONSOLE}/").get_data(as_text=True)
     good = csrf_of(page)
-    for data in ({}, {"csrf_token": ""}, {"csrf_token": "0" * 64}):
+    for data in ({}, {"csrf_token": ""}, {"csrf_token": "0" * 64}, {"csrf_token": "令牌"}):
         answer = client.post(f"{CONSOLE}/logout", data=data)
         assert answer.status_code == 403
         assert "安全校验码" in answer.get_data(as_text=True)
@@ -736,3 +741,46 @@ def test_the_dashboard_map_in_the_browser(site: tuple[Flask, str], context: Any)
         raise AssertionError("the hostile outlet's marker was not found")
     assert page.locator(".leaflet-tooltip img, .leaflet-tooltip script").count() == 0
     assert page.evaluate("document.body.dataset.owned") is None
+
+
+def test_an_institution_account_sees_only_its_own_legal_entity(
+    site: tuple[Flask, str], context: Any
+) -> None:
+    app, base = site
+    (bank,) = sql(
+        app,
+        "SELECT legal_entity_code AS code, count(*) AS n FROM institution "
+        "WHERE region_code LIKE '32%' AND name NOT LIKE '%<%' AND legal_entity_code <> "
+        "(SELECT legal_entity_code FROM institution WHERE name = :n) "
+        "GROUP BY 1 ORDER BY 2 DESC LIMIT 1",
+        n=HOSTILE_OUTLET,
+    )
+    username = make_account(app, "32", role="institution_admin", legal_entity=bank.code)
+    page = context.new_page()
+    sign_in(page, base, username)
+    page.wait_for_selector("#outlet-map[data-points]")
+    keys = page.eval_on_selector_all("#ranking tbody tr", "r => r.map(e => e.dataset.key)")
+    assert keys == [bank.code]
+    assert HOSTILE_ENTITY not in page.content()
+    page.goto(f"{base}{CONSOLE}/registry?level=outlet")
+    codes = page.eval_on_selector_all(
+        "#results tr[data-fi-code]", "r => r.map(e => e.dataset.fiCode)"
+    )
+    owners = {
+        r.legal_entity_code
+        for r in sql(
+            app,
+            "SELECT legal_entity_code FROM institution WHERE fi_code = ANY(:codes)",
+            codes=codes,
+        )
+    }
+    assert codes and owners == {bank.code}
+    response = page.goto(f"{base}{CONSOLE}/registry?legal_entity=C1000000000000")
+    assert response.status == 403
+    (other,) = sql(
+        app,
+        "SELECT fi_code FROM institution WHERE legal_entity_code <> :b AND region_code "
+        "LIKE '32%' ORDER BY fi_code LIMIT 1",
+        b=bank.code,
+    )
+    assert page.goto(f"{base}{CONSOLE}/institutions/{other.fi_code}").status == 404
