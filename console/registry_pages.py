@@ -6,8 +6,9 @@ schema (`InstitutionListArgs`), the filters checked against the jurisdiction by
 `institution_page`; an institution is found by `record_in_scope` (outside the
 jurisdiction: the same 404 page as an unknown code, audited) and shown with
 `registry_queries.ancestors`, `links`, `institutions` (its children), `profile_facts`
-through `profile_view`, `task_facts` and `history`. Exports are the API's files with
-its audit entry (`export_audited`).
+through `profile_view`, `task_facts` and `history`, and its published photos as the
+public finder shows them (`uploads.outlet_photos.published`, `web.schemas.photo_urls`).
+Exports are the API's files with its audit entry (`export_audited`).
 """
 
 from __future__ import annotations
@@ -50,7 +51,9 @@ from pro_api.registry_views import (
 from registry import regions
 from registry import registry_queries as queries
 from registry.codes import CATEGORIES
+from uploads import outlet_photos
 from web.extensions import db_session
+from web.schemas import photo_urls
 
 PAGE_SIZE = 50
 HISTORY_SHOWN = 100
@@ -211,6 +214,11 @@ def institution(fi_code: str) -> Response:
     )
     profile = profile_view(queries.profile_facts(session, record), "wgs84")
     provenance = {p.group: p for p in (profile or {}).get("provenance", [])}
+    photos = (
+        [{**p, **photo_urls(p["key"])} for p in outlet_photos.published(session, record.id)]
+        if profile
+        else []
+    )
     return page(
         "institution.html",
         title=record.name,
@@ -222,6 +230,7 @@ def institution(fi_code: str) -> Response:
         children_total=queries.children_count(session, scope, record.fi_code),
         profile=profile,
         provenance=provenance,
+        photos=photos,
         groups=[(g_, GROUP_LABELS[g_]) for g_ in GROUP_ORDER],
         task=queries.task_facts(session, record),
         timeline=_timeline(record),

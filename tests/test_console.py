@@ -784,3 +784,92 @@ def test_an_institution_account_sees_only_its_own_legal_entity(
         b=bank.code,
     )
     assert page.goto(f"{base}{CONSOLE}/institutions/{other.fi_code}").status == 404
+
+
+def test_the_screenshot_command_shows_the_console_and_disables_its_account(
+    site: tuple[Flask, str], database_url: str, tmp_path: Path
+) -> None:
+    """`branchfinder screenshots --only console` against a served app, in its own process
+    (Playwright's sync API runs one instance per thread: this session's browser is busy)."""
+    import os
+    import subprocess
+    import sys
+
+    from PIL import Image
+
+    _, base = site
+    command = [sys.executable, "-m", "backend.cli", "screenshots", "--only", "console"]
+    command += ["--base-url", base, "--out", str(tmp_path), "--database-url", database_url]
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=180, env={**os.environ}, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    for view in ("login", "password", "dashboard", "dashboard-tablet", "registry", "institution"):
+        with Image.open(tmp_path / f"console-{view}.png") as shot:
+            assert shot.width == (1024 if view == "dashboard-tablet" else 1366)
+            assert shot.height >= 768
+    (account,) = sql(
+        site[0],
+        "SELECT disabled_at, must_change_password FROM pro_account WHERE username LIKE "
+        "'screenshots-%'",
+    )
+    assert account.disabled_at is not None and account.must_change_password is False
+    live = sql(
+        site[0],
+        "SELECT count(*) AS n FROM auth_token t JOIN pro_account a ON a.id = t.subject_id "
+        "WHERE a.username LIKE 'screenshots-%' AND t.revoked_at IS NULL AND t.expires_at > now()",
+    )
+    assert live[0].n == 0
+
+
+def test_the_map_sends_an_expired_session_back_to_sign_in(
+    site: tuple[Flask, str], context: Any
+) -> None:
+    app, base = site
+    username = make_account(app, "3201")
+    page = context.new_page()
+    sign_in(page, base, username)
+    page.wait_for_selector("#outlet-map[data-points]")
+    sql(
+        app,
+        "UPDATE auth_token SET revoked_at = now() WHERE subject_id = "
+        "(SELECT id FROM pro_account WHERE username = :u)",
+        u=username,
+    )
+    page.evaluate("window.consoleMap.setZoom(window.consoleMap.getZoom() + 1)")
+    page.wait_for_selector("#login-form")
+    assert "登录已过期" in page.inner_text("#notice")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_selector("#outlet-map[data-points]")  # back on the dashboard
+
+
+def test_an_outlets_published_photos_are_the_public_finders(
+    site: tuple[Flask, str], context: Any
+) -> None:
+    app, base = site
+    fi_code, _ = region_of(app, "320102")
+    for n, (status, front) in enumerate(
+        (("published", True), ("published", False), ("flagged", False))
+    ):
+        sql(
+            app,
+            "INSERT INTO outlet_photo (institution_id, key, status, is_front, width, height, "
+            "source_format, uploaded_by) SELECT id, :k, :s, :f, 1600, 1200, 'jpeg', 'staff:1' "
+            "FROM institution WHERE fi_code = :c",
+            k=f"{n:064x}",
+            s=status,
+            f=front,
+            c=fi_code,
+        )
+    public = app.test_client().get(f"/api/mp/v1/outlets/{fi_code}").get_json()["photos"]
+    assert len(public) == 2
+    username = make_account(app, "3201")
+    page = context.new_page()
+    sign_in(page, base, username)
+    page.goto(f"{base}{CONSOLE}/institutions/{fi_code}")
+    shown = page.eval_on_selector_all("#photos img", "l => l.map(e => e.getAttribute('src'))")
+    assert shown == [p["thumbnail_url"] for p in public]
+    assert page.eval_on_selector("#photos img", "e => e.alt") == "门面照片"
+    assert "1 张待审核" in page.inner_text("#profile tr[data-group='photos']")
