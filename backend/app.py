@@ -11,6 +11,7 @@ import swagger_ui_bundle
 from flask import Flask, send_from_directory
 from flask.wrappers import Response
 
+import console
 import h5
 import miniprogram_api
 import open_api
@@ -77,6 +78,7 @@ def create_app(config: Config | None = None) -> Flask:
     pro_api.register(api)
     open_api.register(api)
     h5.register(app)  # the public finder's page, a client of the API above
+    console.register(app)  # the professional console, over the pro API's library calls
 
     from bot.api import PREFIX as BOT_PREFIX
     from bot.api import blp as bot_blp

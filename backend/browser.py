@@ -17,6 +17,7 @@ CHROMIUM = "/usr/bin/chromium"
 XINJIEKOU_GCJ02 = (32.0415, 118.7840)
 PHONE = {"width": 375, "height": 812}
 DESKTOP = {"width": 1366, "height": 768}
+TABLET = {"width": 1024, "height": 768}
 
 
 def chromium_path() -> str:
@@ -35,4 +36,14 @@ def phone_context(browser: Any, *, located: bool = True, **options: Any) -> Any:
         options.update(geolocation={"latitude": lat, "longitude": lng}, permissions=["geolocation"])
     return browser.new_context(
         viewport=PHONE, locale="zh-CN", timezone_id="Asia/Shanghai", **options
+    )
+
+
+def desktop_context(browser: Any, *, tablet: bool = False, **options: Any) -> Any:
+    """A 1366×768 desktop (or a 1024×768 tablet held sideways) in Chinese, for the console."""
+    return browser.new_context(
+        viewport=TABLET if tablet else DESKTOP,
+        locale="zh-CN",
+        timezone_id="Asia/Shanghai",
+        **options,
     )

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, render_template
 from flask.wrappers import Response
@@ -19,6 +18,7 @@ import miniprogram_api
 from bot.api import PREFIX as BOT_PREFIX
 from core.config import Config
 from registry.codes import CATEGORIES
+from web.tiles import tile_origin
 
 STATIC = Path(__file__).parent / "static"
 LEAFLET = "vendor/leaflet-1.9.4"
@@ -55,14 +55,6 @@ def asset_version() -> str:
     return digest.hexdigest()[:12]
 
 
-def _tile_origin(config: Config) -> str:
-    if not config.map_tiles_url:
-        return ""
-    parts = urlsplit(config.map_tiles_url.replace("{s}", "a"))
-    host = parts.netloc.replace("a.", "*.", 1) if "{s}" in config.map_tiles_url else parts.netloc
-    return f"{parts.scheme}://{host}"
-
-
 @blp.get("/")
 def index() -> Response:
     """The finder: near me (list and map), search, an outlet's detail, a mistake reported."""
@@ -87,7 +79,7 @@ def index() -> Response:
 @blp.after_request
 def _security_headers(response: Response) -> Response:
     config: Config = current_app.extensions["branchfinder.config"]
-    tiles = _tile_origin(config)
+    tiles = tile_origin(config)
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; script-src 'self'; style-src 'self'; "
         f"img-src 'self' data: {tiles}".rstrip()

@@ -82,7 +82,7 @@ REPORT_COLUMNS = (
 )
 
 
-def _filtered(stmt: Stmt, account: Account, args: dict[str, Any]) -> Stmt:
+def filtered(stmt: Stmt, account: Account, args: dict[str, Any]) -> Stmt:
     stmt = account.scope.institutions(
         stmt.join(Institution, Institution.fi_code == ErrorReport.fi_code)
     )
@@ -142,7 +142,7 @@ class ErrorReports(MethodView):
         account = current_account("error_report.list")
         session = db_session()
         page = keyset_page(
-            session, _filtered(select(ErrorReport), account, args), ErrorReport.id, args
+            session, filtered(select(ErrorReport), account, args), ErrorReport.id, args
         )
         ids = [r.id for r in page.items]
         rows = session.execute(
@@ -167,7 +167,7 @@ class ErrorReportsExport(MethodView):
     def get(self, args: dict[str, Any]) -> Response:
         """导出公众纠错 — the same list as a CSV or XLSX file (positions in `coord`)."""
         account = current_account("error_report.export")
-        stmt = _filtered(_detail_query(), account, args)
+        stmt = filtered(_detail_query(), account, args)
         rows = db_session().execute(stmt.order_by(ErrorReport.id).limit(EXPORT_LIMIT + 1))
         return export_response(
             "error-reports",

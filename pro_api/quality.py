@@ -27,6 +27,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from accounts.jurisdiction import Scope
+from core.coords import CoordSystem, convert
 from feedback.submissions import REPORT_KIND_LABELS
 from pro_api.exports import EXPORT_LIMIT, Column, export_doc
 from pro_api.quality_schemas import (
@@ -36,6 +37,8 @@ from pro_api.quality_schemas import (
     InaccurateArgs,
     InaccurateExportArgs,
     InaccuratePageSchema,
+    MapArgs,
+    MapSchema,
     NotUpdatedArgs,
     NotUpdatedExportArgs,
     NotUpdatedPageSchema,
@@ -75,7 +78,7 @@ def _region_name(code: str) -> str | None:
     return quality.region_name(code)
 
 
-def _area(scope: Scope) -> Coverage:
+def area_of(scope: Scope) -> Coverage:
     """An empty coverage row naming the whole area, for the totals."""
     name = _region_name(scope.region_prefix)
     if scope.legal_entity_code:
@@ -126,7 +129,7 @@ def _flat(view: dict[str, Any]) -> dict[str, Any]:
 def _coverage(args: dict[str, Any], action: str) -> tuple[list[Coverage], Coverage, Any]:
     caller, scope = report_scope(args, action)
     rows = quality.coverage(db_session(), scope, args["by"])
-    area = _area(scope)
+    area = area_of(scope)
     return rows, quality.total(rows, area.key, area.name), caller
 
 
@@ -167,6 +170,55 @@ class CoverageExport(MethodView):
         return audited_export(caller, action, "coverage", COVERAGE_COLUMNS, table, args)
 
 
+# --- the map -----------------------------------------------------------------------------------
+
+
+def map_answer(scope: Scope, args: dict[str, Any]) -> dict[str, Any]:
+    """The outlets of the box by completeness, as `MapSchema` says (the console's map too).
+
+    The box comes in `coord` (a GCJ-02 tile layer's, say) and is turned into WGS-84 corner
+    by corner (the offset varies by metres across a view); each position goes back."""
+    coord: CoordSystem = args["coord"]
+    south, west = convert(args["min_lat"], args["min_lng"], coord, "wgs84")
+    north, east = convert(args["max_lat"], args["max_lng"], coord, "wgs84")
+    points, cell = quality.completeness_map(
+        db_session(),
+        scope,
+        (south, west, north, east),
+        cell_deg=quality.cell_for_zoom(args["zoom"]),
+    )
+    items = []
+    for p in points:
+        lat, lng = convert(p.lat, p.lng, "wgs84", coord)
+        items.append(
+            {
+                "lat": round(lat, 6),
+                "lng": round(lng, 6),
+                "outlets": p.outlets,
+                "score": p.score,
+                "fi_code": p.fi_code,
+                "name": p.name,
+            }
+        )
+    return {"coord": coord, "cell_deg": cell, "items": items}
+
+
+@blp.route("/quality/map")
+class CompletenessMap(MethodView):
+    @blp.arguments(MapArgs, location="query")
+    @blp.response(200, MapSchema)
+    @report_doc(blp)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """完整度地图 — the outlets of a map's box, each with its completeness score.
+
+        Below zoom 13 (or beyond 2,000 outlets) they are grouped in grid cells with
+        their count and mean score; an outlet without a position cannot be placed (the
+        coverage report counts those).
+        """
+        _, scope = report_scope(args, "quality.map")
+        return map_answer(scope, args)
+
+
 # --- ranking ---------------------------------------------------------------------------------
 
 
@@ -176,7 +228,7 @@ def _ranking(args: dict[str, Any], action: str) -> tuple[list[quality.RankedInst
     return rows, caller
 
 
-def _ranked_view(row: quality.RankedInstitution) -> dict[str, Any]:
+def ranked_view(row: quality.RankedInstitution) -> dict[str, Any]:
     return {
         **coverage_view(row.coverage),
         "rank": row.rank,
@@ -212,7 +264,7 @@ class Ranking(MethodView):
         page = ranked_page(rows, args)
         return {
             "weights": dict(SCORE_WEIGHTS),
-            "items": [_ranked_view(r) for r in page.items],
+            "items": [ranked_view(r) for r in page.items],
             "next_after": page.next_after,
         }
 
@@ -226,7 +278,7 @@ class RankingExport(MethodView):
         """导出机构排名 — the ranking as CSV or XLSX."""
         action = "quality.ranking.export"
         rows, caller = _ranking(args, action)
-        table = [_flat(_ranked_view(r)) for r in rows]
+        table = [_flat(ranked_view(r)) for r in rows]
         return audited_export(caller, action, "ranking", RANKING_COLUMNS, table, args)
 
 

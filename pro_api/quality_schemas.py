@@ -6,6 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 
+from core.coords import COORD_SYSTEMS
 from pro_api.exports import ExportArgs
 from pro_api.paging import PageArgs, PageSchema
 from pro_api.report_filters import AreaArgs, PeriodArgs
@@ -244,3 +245,56 @@ class RepeatedErrorsSchema(ma.Schema):
 
 class RepeatedErrorsPageSchema(PageSchema):
     items = ma.fields.List(ma.fields.Nested(RepeatedErrorsSchema))
+
+
+# --- the map ---------------------------------------------------------------------------------
+
+
+def _bound(name: str, low: float, high: float) -> ma.fields.Float:
+    return ma.fields.Float(
+        required=True,
+        allow_nan=False,
+        validate=ma.validate.Range(low, high),
+        metadata={"description": f"{name} of the map's box, in `coord`"},
+    )
+
+
+class MapArgs(AreaArgs):
+    min_lat = _bound("south edge", -90, 90)
+    min_lng = _bound("west edge", -180, 180)
+    max_lat = _bound("north edge", -90, 90)
+    max_lng = _bound("east edge", -180, 180)
+    zoom = ma.fields.Integer(
+        required=True,
+        validate=ma.validate.Range(1, 20),
+        metadata={"description": "the web map's zoom: below 13 outlets are grouped in cells"},
+    )
+    coord = ma.fields.String(
+        load_default="wgs84",
+        validate=ma.validate.OneOf(COORD_SYSTEMS),
+        metadata={"description": "coordinate system of the box and of the answer's positions"},
+    )
+
+    @ma.validates_schema
+    def _ordered(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("max_lat", 0) < data.get("min_lat", 0):
+            raise ma.ValidationError("北边界小于南边界 / max_lat < min_lat", field_name="max_lat")
+        if data.get("max_lng", 0) < data.get("min_lng", 0):
+            raise ma.ValidationError("东边界小于西边界 / max_lng < min_lng", field_name="max_lng")
+
+
+class MapPointSchema(ma.Schema):
+    lat = ma.fields.Float()
+    lng = ma.fields.Float()
+    outlets = ma.fields.Integer(metadata={"description": "1: one outlet; more: a grid cell"})
+    score = ma.fields.Float(metadata={"description": "mean completeness score, 0-100"})
+    fi_code = ma.fields.String(allow_none=True, metadata={"description": "for one outlet"})
+    name = ma.fields.String(allow_none=True, metadata={"description": "for one outlet"})
+
+
+class MapSchema(ma.Schema):
+    coord = ma.fields.String()
+    cell_deg = ma.fields.Float(
+        allow_none=True, metadata={"description": "grid cell in degrees; null: single outlets"}
+    )
+    items = ma.fields.List(ma.fields.Nested(MapPointSchema))

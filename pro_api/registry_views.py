@@ -122,7 +122,7 @@ def _fi_code(raw: str) -> str:
     return code
 
 
-def _record(caller: Account, raw_code: str, action: str) -> Institution:
+def record_in_scope(caller: Account, raw_code: str, action: str) -> Institution:
     """The record named in the path, inside the caller's jurisdiction, or 422/404."""
     code = _fi_code(raw_code)
     record = queries.find_institution(db_session(), caller.scope, code)
@@ -138,7 +138,9 @@ def _batch(caller: Account, batch_id: int, action: str) -> ImportBatch:
     return batch
 
 
-def _filters(caller: Account, args: Mapping[str, Any], action: str) -> queries.InstitutionFilters:
+def list_filters(
+    caller: Account, args: Mapping[str, Any], action: str
+) -> queries.InstitutionFilters:
     """The list filters, refused (403, audited) where they reach outside the jurisdiction."""
     scope = caller.scope
     region = args.get("region")
@@ -195,7 +197,7 @@ def _ranked_rows(
     return [institution_view(record, match_kind(query, tier)) for record, tier in found]
 
 
-def _institution_page(
+def institution_page(
     caller: Account, filters: queries.InstitutionFilters, args: Mapping[str, Any]
 ) -> dict[str, Any]:
     if filters.text is None:
@@ -212,7 +214,7 @@ def _institution_page(
     return {"items": rows[:wanted], "next_after": offset + wanted if more else None}
 
 
-def _institution_rows(
+def institution_rows(
     caller: Account, filters: queries.InstitutionFilters
 ) -> Iterable[dict[str, Any]]:
     if filters.text is not None:
@@ -226,7 +228,7 @@ def _capped(stmt: Select[Any]) -> Iterable[Any]:
     return db_session().execute(stmt.limit(EXPORT_LIMIT + 1)).scalars()
 
 
-def _export(
+def export_audited(
     caller: Account,
     action: str,
     name: str,
@@ -269,8 +271,8 @@ class Institutions(MethodView):
         """
         action = "registry.institutions"
         caller = current_account(action)
-        filters = _filters(caller, args, action)
-        return _institution_page(caller, filters, args)
+        filters = list_filters(caller, args, action)
+        return institution_page(caller, filters, args)
 
 
 @blp.route("/institutions/export")
@@ -283,9 +285,9 @@ class InstitutionsExport(MethodView):
         (a search: its ranked matches, at most 1,000)."""
         action = "registry.institutions.export"
         caller = current_account(action)
-        filters = _filters(caller, args, action)
-        rows = _institution_rows(caller, filters)
-        return _export(caller, action, "institutions", INSTITUTION_COLUMNS, rows, args)
+        filters = list_filters(caller, args, action)
+        rows = institution_rows(caller, filters)
+        return export_audited(caller, action, "institutions", INSTITUTION_COLUMNS, rows, args)
 
 
 # --- one record -----------------------------------------------------------------------------------
@@ -296,12 +298,12 @@ def _last_confirmed(provenance: list[queries.Provenance]) -> datetime | None:
     return max(stamps) if stamps else None
 
 
-def _hours_text(hours: dict[str, Any] | None) -> str | None:
+def hours_text(hours: dict[str, Any] | None) -> str | None:
     parsed = parse_stored(hours)
     return format_hours(parsed) if parsed is not None else None
 
 
-def _profile_view(facts: queries.ProfileFacts | None, coord: str) -> dict[str, Any] | None:
+def profile_view(facts: queries.ProfileFacts | None, coord: str) -> dict[str, Any] | None:
     if facts is None:
         return None
     position = None
@@ -314,7 +316,7 @@ def _profile_view(facts: queries.ProfileFacts | None, coord: str) -> dict[str, A
         "accuracy_m": facts.accuracy_m,
         "business_types": [business_type_view(k) for k in facts.business_types],
         "opening_hours": facts.opening_hours,
-        "hours_text": _hours_text(facts.opening_hours),
+        "hours_text": hours_text(facts.opening_hours),
         "phone": facts.phone,
         "service_links": facts.service_links,
         "photos": {"published": facts.photos_published, "held": facts.photos_held},
@@ -335,7 +337,7 @@ class OneInstitution(MethodView):
         confirmed), its upload task, its legal entity and parent."""
         action = "registry.institution"
         caller = current_account(action)
-        record = _record(caller, fi_code, action)
+        record = record_in_scope(caller, fi_code, action)
         session = db_session()
         scope = caller.scope
         named = queries.links(
@@ -352,7 +354,7 @@ class OneInstitution(MethodView):
             "legal_entity": named[record.legal_entity_code],
             "parent": named[record.parent_code] if record.parent_code else None,
             "children_in_jurisdiction": queries.children_count(session, scope, record.fi_code),
-            "profile": _profile_view(queries.profile_facts(session, record), args["coord"]),
+            "profile": profile_view(queries.profile_facts(session, record), args["coord"]),
             "upload_task": task,
         }
 
@@ -368,7 +370,7 @@ class Ancestors(MethodView):
         """
         action = "registry.ancestors"
         caller = current_account(action)
-        record = _record(caller, fi_code, action)
+        record = record_in_scope(caller, fi_code, action)
         return {
             "fi_code": record.fi_code,
             "ancestors": queries.ancestors(db_session(), caller.scope, record),
@@ -390,7 +392,7 @@ class Children(MethodView):
         """下级机构 — the direct children of a record that lie in your jurisdiction."""
         action = "registry.children"
         caller = current_account(action)
-        record = _record(caller, fi_code, action)
+        record = record_in_scope(caller, fi_code, action)
         stmt = queries.institutions(caller.scope, _children_filters(record, args))
         page = keyset_page(db_session(), stmt, Institution.id, args)
         return {"items": [institution_view(r) for r in page.items], "next_after": page.next_after}
@@ -405,11 +407,11 @@ class ChildrenExport(MethodView):
         """导出下级机构 — GET …/children as CSV or XLSX."""
         action = "registry.children.export"
         caller = current_account(action)
-        record = _record(caller, fi_code, action)
+        record = record_in_scope(caller, fi_code, action)
         stmt = queries.institutions(caller.scope, _children_filters(record, args))
         rows = (institution_view(r) for r in _capped(stmt.order_by(Institution.id)))
         name = f"children-{record.fi_code}"
-        return _export(caller, action, name, INSTITUTION_COLUMNS, rows, args)
+        return export_audited(caller, action, name, INSTITUTION_COLUMNS, rows, args)
 
 
 def _history(record: Institution, args: Mapping[str, Any]) -> Select[Any]:
@@ -428,7 +430,7 @@ class History(MethodView):
         imports, profile imports, staff uploads, updates in this app; with before/after."""
         action = "registry.history"
         caller = current_account(action)
-        record = _record(caller, fi_code, action)
+        record = record_in_scope(caller, fi_code, action)
         page = keyset_page(
             db_session(), _history(record, args), ChangeEvent.id, args, newest_first=True
         )
@@ -444,10 +446,12 @@ class HistoryExport(MethodView):
         """导出变更历史 — GET …/history as CSV or XLSX (before/after as JSON text)."""
         action = "registry.history.export"
         caller = current_account(action)
-        record = _record(caller, fi_code, action)
+        record = record_in_scope(caller, fi_code, action)
         events = _capped(_history(record, args).order_by(ChangeEvent.id.desc()))
         rows = (_json_cells(event_view(e)) for e in events)
-        return _export(caller, action, f"history-{record.fi_code}", EVENT_COLUMNS, rows, args)
+        return export_audited(
+            caller, action, f"history-{record.fi_code}", EVENT_COLUMNS, rows, args
+        )
 
 
 def _json_cells(row: dict[str, Any]) -> dict[str, Any]:
@@ -480,11 +484,11 @@ def _batch_view(
         "covers_whole_batch": covered,
         "summary": batch.summary if covered else None,
         "in_jurisdiction": {"errors": counts.errors, "warnings": counts.warnings},
-        "correction_due": _correction_due(batch, counts),
+        "correction_due": correction_due(batch, counts),
     }
 
 
-def _correction_due(batch: ImportBatch, counts: queries.LineCounts) -> date | None:
+def correction_due(batch: ImportBatch, counts: queries.LineCounts) -> date | None:
     """The last day to correct this receipt's errors (5 working days, holiday calendar);
     None when there is nothing to correct, the batch is running, or the year is not covered."""
     if batch.finished_at is None or not counts.errors:
@@ -526,7 +530,7 @@ class BatchesExport(MethodView):
         stmt = queries.batches(caller.scope, kind=args.get("kind"), outcome=args.get("outcome"))
         batches = list(_capped(stmt.order_by(ImportBatch.id.desc())))
         rows = [{**row, **row["in_jurisdiction"]} for row in _batch_rows(caller, batches)]
-        return _export(caller, action, "batches", BATCH_COLUMNS, rows, args)
+        return export_audited(caller, action, "batches", BATCH_COLUMNS, rows, args)
 
 
 @blp.route("/batches/<int:batch_id>")
@@ -581,4 +585,4 @@ class BatchIssuesExport(MethodView):
         batch = _batch(caller, batch_id, action)
         lines = _capped(_issues(caller, batch, args).order_by(ImportIssue.id))
         rows = (issue_view(i) for i in lines)
-        return _export(caller, action, f"receipt-{batch.id}", ISSUE_COLUMNS, rows, args)
+        return export_audited(caller, action, f"receipt-{batch.id}", ISSUE_COLUMNS, rows, args)

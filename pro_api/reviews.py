@@ -67,7 +67,7 @@ REVIEW_COLUMNS = (
 )
 
 
-def _filtered(stmt: Stmt, account: Account, args: dict[str, Any]) -> Stmt:
+def filtered(stmt: Stmt, account: Account, args: dict[str, Any]) -> Stmt:
     stmt = account.scope.institutions(
         stmt.join(Institution, Institution.fi_code == UploadReview.fi_code)
     )
@@ -120,7 +120,7 @@ class Reviews(MethodView):
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """待审核上传 — held staff uploads in your jurisdiction, oldest first."""
         account = current_account("review.list")
-        stmt = _filtered(select(UploadReview), account, args)
+        stmt = filtered(select(UploadReview), account, args)
         page = keyset_page(db_session(), stmt, UploadReview.id, args)
         return {"items": _page_views(page.items), "next_after": page.next_after}
 
@@ -134,7 +134,7 @@ class ReviewsExport(MethodView):
     def get(self, args: dict[str, Any]) -> Response:
         """导出待审核上传 — the same list as a CSV or XLSX file."""
         account = current_account("review.export")
-        stmt = _filtered(select(UploadReview, Institution), account, args)
+        stmt = filtered(select(UploadReview, Institution), account, args)
         rows = db_session().execute(stmt.order_by(UploadReview.id).limit(EXPORT_LIMIT + 1))
         return export_response(
             "held-uploads", REVIEW_COLUMNS, (review_view(r, i) for r, i in rows), args["format"]

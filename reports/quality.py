@@ -59,7 +59,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, Literal
 
-from sqlalchemy import ColumnElement, Select, and_, cast, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, cast, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
@@ -566,3 +566,112 @@ def repeated_errors(
     )
     prepare_report(session)
     return [RepeatedErrors(**row._mapping) for row in session.execute(stmt)]
+
+
+# --- a map of the outlets by completeness ----------------------------------------------------
+
+MAP_LIMIT: Final = 2000  # single outlets answered at most; more are grouped into cells
+MAP_FINE_CELL_DEG: Final = 0.005  # the cell when a close view still holds too many outlets
+
+
+@dataclass(frozen=True)
+class MapPoint:
+    """One outlet (`outlets` 1, with its code and name) or a grid cell of several at their
+    mean position, with the mean completeness score of its outlets (WGS-84)."""
+
+    lat: float
+    lng: float
+    outlets: int
+    score: float
+    fi_code: str | None = None
+    name: str | None = None
+
+
+def outlet_score(front: Any) -> ColumnElement[Any]:
+    """One outlet's completeness score: the ranking's formula over a single outlet (each
+    share is 0 or 1), so the mean over an area's outlets is the area's score."""
+    measures = _measures(front)
+    weighted = sum((case((measures[m], SCORE_WEIGHTS[m]), else_=0) for m in MEASURES), literal(0))
+    return 100.0 * weighted / sum(SCORE_WEIGHTS.values())
+
+
+def completeness_map(
+    session: Session,
+    jurisdiction: Jurisdiction,
+    box: tuple[float, float, float, float],
+    *,
+    cell_deg: float | None,
+    limit: int = MAP_LIMIT,
+) -> tuple[list[MapPoint], float | None]:
+    """The active outlets with a position inside `box` (min_lat, min_lng, max_lat, max_lng,
+    WGS-84) in the jurisdiction, each with its score; grouped into cells of `cell_deg`
+    degrees when given (or when more than `limit` outlets are in the box). Returns the
+    points and the cell size used (None: single outlets). Outlets without a position
+    cannot be placed: the coverage report counts them."""
+    prepare_report(session)
+    min_lat, min_lng, max_lat, max_lng = box
+    front = _front_photos()
+    point = func.geometry(OutletProfile.position)
+    envelope = func.ST_MakeEnvelope(min_lng, min_lat, max_lng, max_lat, 4326)
+    lat, lng = func.ST_Y(point).label("lat"), func.ST_X(point).label("lng")
+    located = (
+        select(
+            Institution.id,
+            Institution.fi_code,
+            Institution.name,
+            lat,
+            lng,
+            outlet_score(front).label("score"),
+        )
+        .select_from(Institution)
+        .join(OutletProfile, OutletProfile.institution_id == Institution.id)
+        .outerjoin(front, front.c.institution_id == Institution.id)
+        .where(
+            Institution.status == "active",
+            institution_clause(jurisdiction),
+            OutletProfile.position.is_not(None),
+            # the geography test lets the GiST index find a box's outlets; it is a little
+            # wider (geodesic edges), so the planar one keeps exactly the box
+            OutletProfile.position.op("&&")(func.geography(envelope)),
+            point.op("&&")(envelope),
+        )
+    )
+    if cell_deg is None:
+        rows = session.execute(located.order_by(Institution.id).limit(limit + 1)).all()
+        if len(rows) <= limit:
+            return [
+                MapPoint(r.lat, r.lng, 1, round(float(r.score), 1), r.fi_code, r.name) for r in rows
+            ], None
+        cell_deg = MAP_FINE_CELL_DEG
+    outlets = located.subquery("located")
+    cell_lat = func.floor(outlets.c.lat / cell_deg)
+    cell_lng = func.floor(outlets.c.lng / cell_deg)
+    cells = session.execute(
+        select(
+            func.avg(outlets.c.lat).label("lat"),
+            func.avg(outlets.c.lng).label("lng"),
+            func.count().label("outlets"),
+            func.avg(outlets.c.score).label("score"),
+            func.min(outlets.c.fi_code).label("fi_code"),
+            func.min(outlets.c.name).label("name"),
+        )
+        .group_by(cell_lat, cell_lng)
+        .order_by(cell_lat, cell_lng)
+    ).all()
+    return [
+        MapPoint(
+            float(c.lat),
+            float(c.lng),
+            int(c.outlets),
+            round(float(c.score), 1),
+            c.fi_code if c.outlets == 1 else None,
+            c.name if c.outlets == 1 else None,
+        )
+        for c in cells
+    ], cell_deg
+
+
+def cell_for_zoom(zoom: int) -> float | None:
+    """The grid a web map at `zoom` groups outlets by: about a fifth of the screen's
+    width at 1366 px; single outlets from zoom 13 (a few streets) on."""
+    return None if zoom >= 13 else round(80 / 2**zoom, 6)

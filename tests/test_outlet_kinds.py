@@ -237,4 +237,3 @@ def test_the_profile_follows_the_institution_s_kind(session: Session) -> None:
             text("UPDATE institution SET level = 'sub_branch' WHERE fi_code = :c"),
             {"c": code},
         )
-

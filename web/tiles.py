@@ -1,0 +1,17 @@
+"""The configured map tiles as the pages' Content-Security-Policy must allow them."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from core.config import Config
+
+
+def tile_origin(config: Config) -> str:
+    """The origin of `BRANCHFINDER_MAP_TILES_URL` for `img-src` ("" without tiles); a
+    `{s}` sub-domain template becomes a wildcard."""
+    if not config.map_tiles_url:
+        return ""
+    parts = urlsplit(config.map_tiles_url.replace("{s}", "a"))
+    host = parts.netloc.replace("a.", "*.", 1) if "{s}" in config.map_tiles_url else parts.netloc
+    return f"{parts.scheme}://{host}"
