@@ -32,7 +32,7 @@ from console.shell import (
     zh,
 )
 from core import tokens
-from pro_api.access import audit, filed_under, login_policy
+from pro_api.access import audit_own, audit_sign_in, login_policy
 from web.extensions import db_session
 from web.ratelimit import limit_current_client
 
@@ -86,31 +86,11 @@ def login_post() -> Response:
     session = db_session()
     result = accounts.authenticate(session, username, password, login_policy())
     account = result.account
+    audit_sign_in(result, username, CHANNEL)
     if result.outcome != "ok" or account is None:
-        detail: dict[str, Any] = {"reason": result.outcome, **CHANNEL}
-        if account is None:
-            detail["username"] = username
-        audit(
-            "auth.login",
-            "failed" if result.outcome in ("unknown", "wrong_password") else "denied",
-            actor=None,
-            filed=filed_under(account),
-            target_kind="account" if account else None,
-            target_id=account.id if account else None,
-            detail=detail,
-        )
         session.commit()
         return _login_page(401, username=username, error=_failed_message())
     issued = tokens.issue(session, "account", account.id, config().pro_session_ttl_s)
-    audit(
-        "auth.login",
-        "ok",
-        actor=account,
-        filed=filed_under(account),
-        target_kind="account",
-        target_id=account.id,
-        detail=CHANNEL,
-    )
     session.commit()
     target = safe_next(request.form.get("next"))
     if account.must_change_password:
@@ -129,15 +109,7 @@ def logout() -> Response:
     if account is not None and token:
         session = db_session()
         tokens.revoke(session, "account", token)
-        audit(
-            "auth.logout",
-            "ok",
-            actor=account,
-            filed=filed_under(account),
-            target_kind="account",
-            target_id=account.id,
-            detail=CHANNEL,
-        )
+        audit_own("auth.logout", "ok", account, CHANNEL)
         session.commit()
     response = redirect(url_for("console.login", reason="signed_out"), 303)
     end_session(response)
@@ -176,15 +148,7 @@ def password_post() -> Response:
     try:
         accounts.change_password(session, account, current, new, login_policy())
     except WrongPassword as exc:
-        audit(
-            "account.change_password",
-            "failed",
-            actor=account,
-            filed=filed_under(account),
-            target_kind="account",
-            target_id=account.id,
-            detail={"reason": str(exc), **CHANNEL},
-        )
+        audit_own("account.change_password", "failed", account, {"reason": str(exc), **CHANNEL})
         session.commit()  # the failure count (and a lock it reaches) must survive
         return _password_page(403, errors=["当前密码不正确，或账户已被暂时锁定。"])
     except PasswordRejected as exc:
@@ -192,15 +156,7 @@ def password_post() -> Response:
         return _password_page(422, errors=[zh(p) + "。" for p in exc.problems])
     # Every session of the account ended, this one too: a new one for this browser.
     issued = tokens.issue(session, "account", account.id, config().pro_session_ttl_s)
-    audit(
-        "account.change_password",
-        "ok",
-        actor=account,
-        filed=filed_under(account),
-        target_kind="account",
-        target_id=account.id,
-        detail=CHANNEL,
-    )
+    audit_own("account.change_password", "ok", account, CHANNEL)
     session.commit()
     response = redirect(safe_next(request.form.get("next")) or url_for("console.dashboard"), 303)
     start_session(response, issued.token)

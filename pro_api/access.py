@@ -25,7 +25,7 @@ from typing import Any, NoReturn
 from flask import current_app, g, request
 from flask_smorest import abort
 
-from accounts.accounts import Account, LoginPolicy, make_login_policy
+from accounts.accounts import Account, LoginPolicy, SignIn, make_login_policy
 from accounts.audit import ANONYMOUS, NOWHERE, Actor, Filed, Outcome, record
 from accounts.jurisdiction import Scope
 from core import tokens
@@ -67,6 +67,47 @@ def filed_under(account: Account | None) -> Filed:
 
 def actor_of(account: Account | None) -> Actor:
     return ANONYMOUS if account is None else Actor.account(account.id)
+
+
+def audit_own(
+    action: str, outcome: Outcome, account: Account, detail: Mapping[str, Any] | None = None
+) -> None:
+    """An entry about an account's own act (its sign-in, sign-out, password): by it, about
+    it, filed under it."""
+    audit(
+        action,
+        outcome,
+        actor=account,
+        filed=filed_under(account),
+        target_kind="account",
+        target_id=account.id,
+        detail=detail,
+    )
+
+
+def audit_sign_in(result: SignIn, username: str, extra: Mapping[str, Any] | None = None) -> None:
+    """The entry of one sign-in attempt, whichever front end took it (the JSON API, the
+    console, which adds its channel in `extra`): a failure names its reason, the lock it
+    reached and, for no such account, the name tried."""
+    account = result.account
+    if result.outcome == "ok" and account is not None:
+        detail = {"rehashed": True} if result.rehashed else {}
+        audit_own("auth.login", "ok", account, {**detail, **(extra or {})} or None)
+        return
+    failed: dict[str, Any] = {"reason": result.outcome, **(extra or {})}
+    if result.locked_now and account is not None and account.locked_until is not None:
+        failed["locked_until"] = account.locked_until.isoformat()
+    if account is None:
+        failed["username"] = username[:64]
+    audit(
+        "auth.login",
+        "failed" if result.outcome in ("unknown", "wrong_password") else "denied",
+        actor=None,
+        filed=filed_under(account),
+        target_kind="account" if account else None,
+        target_id=account.id if account else None,
+        detail=failed,
+    )
 
 
 def audit(

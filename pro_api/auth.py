@@ -20,11 +20,11 @@ from core import tokens
 from pro_api.access import (
     NO_SECURITY,
     PRO_SECURITY,
-    audit,
+    audit_own,
+    audit_sign_in,
     bearer_token,
     config,
     current_account,
-    filed_under,
     login_policy,
     unauthorized,
 )
@@ -81,33 +81,11 @@ class Login(MethodView):
         session = db_session()
         result = accounts.authenticate(session, args["username"], args["password"], login_policy())
         account = result.account
+        audit_sign_in(result, args["username"])
         if result.outcome != "ok" or account is None:
-            detail: dict[str, Any] = {"reason": result.outcome}
-            if result.locked_now and account is not None and account.locked_until is not None:
-                detail["locked_until"] = account.locked_until.isoformat()
-            if account is None:
-                detail["username"] = args["username"][:64]
-            audit(
-                "auth.login",
-                "failed" if result.outcome in ("unknown", "wrong_password") else "denied",
-                actor=None,
-                filed=filed_under(account),
-                target_kind="account" if account else None,
-                target_id=account.id if account else None,
-                detail=detail,
-            )
             session.commit()
             unauthorized(LOGIN_FAILED_MESSAGE)
         answer = _new_session(account)
-        audit(
-            "auth.login",
-            "ok",
-            actor=account,
-            filed=filed_under(account),
-            target_kind="account",
-            target_id=account.id,
-            detail={"rehashed": True} if result.rehashed else None,
-        )
         session.commit()
         return answer
 
@@ -138,15 +116,7 @@ class ChangePassword(MethodView):
             )
         except WrongPassword as exc:
             # The failure count (and a lock it reaches) must survive: commit, then refuse.
-            audit(
-                action,
-                "failed",
-                actor=account,
-                filed=filed_under(account),
-                target_kind="account",
-                target_id=account.id,
-                detail={"reason": str(exc)},
-            )
+            audit_own(action, "failed", account, {"reason": str(exc)})
             session.commit()
             abort(
                 403,
@@ -162,14 +132,7 @@ class ChangePassword(MethodView):
                 errors={"json": {"new_password": exc.problems}},
             )
         answer = _new_session(account)
-        audit(
-            action,
-            "ok",
-            actor=account,
-            filed=filed_under(account),
-            target_kind="account",
-            target_id=account.id,
-        )
+        audit_own(action, "ok", account)
         session.commit()
         return answer
 
@@ -186,14 +149,7 @@ class Logout(MethodView):
         assert token is not None
         session = db_session()
         tokens.revoke(session, "account", token)
-        audit(
-            "auth.logout",
-            "ok",
-            actor=account,
-            filed=filed_under(account),
-            target_kind="account",
-            target_id=account.id,
-        )
+        audit_own("auth.logout", "ok", account)
         session.commit()
 
 
