@@ -49,7 +49,7 @@ from core import tokens
 from core.config import Config
 from registry import regions
 from web.extensions import db_session
-from web.tiles import tile_origin
+from web.tiles import content_security_policy
 
 STATIC = Path(__file__).parent / "static"
 SESSION_COOKIE = "bf_console"
@@ -329,13 +329,7 @@ def _headers(response: Response) -> Response:
             samesite="Strict",
             secure=request.is_secure,
         )
-    tiles = tile_origin(config())
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; script-src 'self'; style-src 'self'; "
-        f"img-src 'self' data: {tiles}".rstrip()
-        + "; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
-        "form-action 'self'"
-    )
+    response.headers["Content-Security-Policy"] = content_security_policy(config())
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Content-Type-Options"] = "nosniff"

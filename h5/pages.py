@@ -18,7 +18,7 @@ import miniprogram_api
 from bot.api import PREFIX as BOT_PREFIX
 from core.config import Config
 from registry.codes import CATEGORIES
-from web.tiles import tile_origin
+from web.tiles import content_security_policy
 
 STATIC = Path(__file__).parent / "static"
 LEAFLET = "vendor/leaflet-1.9.4"
@@ -79,12 +79,7 @@ def index() -> Response:
 @blp.after_request
 def _security_headers(response: Response) -> Response:
     config: Config = current_app.extensions["branchfinder.config"]
-    tiles = tile_origin(config)
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; script-src 'self'; style-src 'self'; "
-        f"img-src 'self' data: {tiles}".rstrip()
-        + "; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-    )
+    response.headers["Content-Security-Policy"] = content_security_policy(config)
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "no-referrer"  # positions stay with this backend
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -15,3 +15,14 @@ def tile_origin(config: Config) -> str:
     parts = urlsplit(config.map_tiles_url.replace("{s}", "a"))
     host = parts.netloc.replace("a.", "*.", 1) if "{s}" in config.map_tiles_url else parts.netloc
     return f"{parts.scheme}://{host}"
+
+
+def content_security_policy(config: Config) -> str:
+    """The pages' policy (the H5 finder's and the console's): their own scripts and styles
+    only, none inline; images from here, data URLs and the tile server; never framed."""
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; "
+        f"img-src 'self' data: {tile_origin(config)}".rstrip()
+        + "; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
+        "form-action 'self'"
+    )
