@@ -71,6 +71,7 @@ KEY_LABELS: Final = {
     "phone": "电话",
     "licence_no": "许可证号",
     "uscc": "统一社会信用代码",
+    "kind": "网点类型",
     "status": "状态",
     "established_on": "成立日期",
     "revoked_on": "撤销日期",
